@@ -1,0 +1,30 @@
+"""journeylib: customer-journey analytics over DuckDB, for notebooks and reports.
+
+Examples
+--------
+>>> import journeylib as jl
+>>> ws = jl.open()
+>>> ws.info()["events"]
+0
+"""
+
+from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
+from journeylib.events import Events
+from journeylib.loading import LoadReport
+from journeylib.result import Result
+from journeylib.workspace import Workspace, open
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "EngineError",
+    "Events",
+    "JourneyError",
+    "LoadReport",
+    "ParameterError",
+    "Result",
+    "Workspace",
+    "__version__",
+    "open",
+]

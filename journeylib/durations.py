@@ -1,0 +1,61 @@
+"""Durations with units: ``"30m"``, ``"7d"`` or a :class:`datetime.timedelta`.
+
+Bare numbers are rejected, so a window is never silently read in the wrong unit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from journeylib.errors import ParameterError
+
+_UNITS = {
+    "us": timedelta(microseconds=1),
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|m|h|d|w)\s*$")
+
+Duration = str | timedelta
+
+
+def parse_duration(value: Duration, *, param: str = "duration") -> timedelta:
+    """Turn ``"30m"``, ``"7d"``, ``"1.5h"`` or a timedelta into a positive timedelta.
+
+    Examples
+    --------
+    >>> parse_duration("7d")
+    datetime.timedelta(days=7)
+    >>> parse_duration("90m").total_seconds()
+    5400.0
+    """
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, str) and (match := _PATTERN.match(value)):
+        result = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        raise ParameterError(
+            param,
+            value,
+            reason="Give a number with a unit (us, ms, s, m, h, d, w), e.g. '30m' or '7d'.",
+        )
+    if result <= timedelta(0):
+        raise ParameterError(param, value, reason="A duration must be positive.")
+    return result
+
+
+def to_microseconds(value: Duration, *, param: str = "duration") -> int:
+    """The duration in whole microseconds, the engine's unit for time arithmetic.
+
+    Examples
+    --------
+    >>> to_microseconds("1s")
+    1000000
+    """
+    delta = parse_duration(value, param=param)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

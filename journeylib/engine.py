@@ -1,0 +1,113 @@
+"""The only module that opens and talks to the engine (DuckDB, through Ibis).
+
+:class:`Engine` wraps one DuckDB connection and the Ibis backend over it. It
+runs raw SQL for the loaders (values always bound), executes Ibis expressions
+for the analyses, and turns every engine failure into a journeylib error, so
+analysts never see a stack trace from deep inside DuckDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+
+from journeylib.errors import EngineError, JourneyError
+
+Params = Sequence[object] | None
+
+
+class Engine:
+    """One DuckDB database (a file, or memory) and the Ibis backend over it.
+
+    Examples
+    --------
+    >>> engine = Engine.connect(None)
+    >>> engine.scalar("select ? + 1", [41])
+    42
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+        self.ibis = ibis.duckdb.from_connection(con)
+
+    @classmethod
+    def connect(cls, path: str | Path | None, *, read_only: bool = False) -> Engine:
+        """Open a DuckDB file (created when missing) or an in-memory database."""
+        target = Path(path) if path is not None else None
+        if target is not None and read_only and not target.exists():
+            raise JourneyError(f"No workspace at {target}: load some exports into it first.")
+        try:
+            con = duckdb.connect(str(target) if target else ":memory:", read_only=read_only)
+        except duckdb.IOException as err:
+            if "lock" in str(err).lower():
+                raise JourneyError(
+                    f"The workspace {target} is open for writing in another process "
+                    "(a notebook or a running load). Close it there, or open it here with "
+                    "read_only=True."
+                ) from None
+            raise EngineError(f"Cannot open the workspace {target}: {err}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        return cls(con, target, read_only)
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        """Run a statement, binding ``params`` to its ``?`` placeholders."""
+        try:
+            self.con.execute(sql, params or [])
+        except duckdb.Error as err:
+            raise EngineError(_describe(err)) from None
+
+    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        """Run a query and return its result as a pandas DataFrame."""
+        try:
+            return self.con.execute(sql, params or []).df()
+        except duckdb.Error as err:
+            raise EngineError(_describe(err)) from None
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run a query and return all of its rows as tuples."""
+        try:
+            return self.con.execute(sql, params or []).fetchall()
+        except duckdb.Error as err:
+            raise EngineError(_describe(err)) from None
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """Run a query that returns one value, and return it."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def run(self, expr: ibis.Table, *, what: str = "the analysis") -> pd.DataFrame:
+        """Execute an Ibis expression, wrapping engine failures with ``what`` failed."""
+        try:
+            frame: pd.DataFrame = expr.to_pandas()
+            return frame
+        except duckdb.Error as err:
+            raise EngineError(f"{what} failed in the engine: {_describe(err)}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together, or none of them do."""
+        self.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+
+def _describe(err: duckdb.Error) -> str:
+    """The first line of a DuckDB message, without its internal detail."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text

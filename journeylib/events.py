@@ -1,0 +1,109 @@
+"""The immutable handle analyses read: a workspace's events, scoped.
+
+``Events`` holds an Ibis table expression over the canonical ``events``
+table. Scoping verbs (:meth:`Events.where`, :meth:`Events.between`) return a
+new handle; nothing is executed until an analysis runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeAlias, cast
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from journeylib.engine import Engine
+from journeylib.errors import ParameterError
+from journeylib.schema import EVENT_COLUMNS
+
+Predicate: TypeAlias = "ir.BooleanValue | Callable[[ir.Table], ir.BooleanValue]"
+
+
+@dataclass(frozen=True)
+class Events:
+    """A scoped, immutable view of canonical events.
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> ws = jl.open()
+    >>> ev = ws.events().where(event_name="purchase").between("2024-01-01", "2024-02-01")
+    >>> ev.count()
+    0
+    """
+
+    engine: Engine
+    table: ir.Table
+
+    @classmethod
+    def over(cls, engine: Engine, table: ir.Table) -> Events:
+        """A handle over ``table``, which must have the canonical event columns."""
+        missing = [c for c in EVENT_COLUMNS if c not in table.columns and c != "origin"]
+        if missing:
+            raise ParameterError(
+                "events", list(table.columns), reason=f"Missing canonical columns: {missing}."
+            )
+        return cls(engine, table)
+
+    def where(self, *predicates: Predicate, **equals: Any) -> Events:
+        """Keep events matching every predicate and every ``column=value``.
+
+        Predicates are Ibis boolean expressions or functions of the table.
+        ``properties`` fields are reached with :meth:`prop`.
+        """
+        table = self.table
+        conditions = []
+        for predicate in predicates:
+            conditions.append(predicate(table) if callable(predicate) else predicate)
+        for name, value in equals.items():
+            if name not in table.columns:
+                raise ParameterError(name, value, allowed=table.columns)
+            column = table[name]
+            conditions.append(
+                column.isin(list(value))
+                if isinstance(value, list | tuple | set)
+                else column == value
+            )
+        return replace(self, table=table.filter(conditions)) if conditions else self
+
+    def between(
+        self, start: str | date | datetime | None, end: str | date | datetime | None
+    ) -> Events:
+        """Keep events with ``start <= event_time < end`` (either side may be None)."""
+        table = self.table
+        conditions = []
+        if start is not None:
+            conditions.append(table.event_time >= _timestamp(start, "start"))
+        if end is not None:
+            conditions.append(table.event_time < _timestamp(end, "end"))
+        return replace(self, table=table.filter(conditions)) if conditions else self
+
+    def prop(self, name: str) -> ir.StringValue:
+        """A ``properties`` field as text, for use in :meth:`where` and breakdowns."""
+        return self.table.properties[name].str
+
+    def count(self) -> int:
+        """Number of events in scope."""
+        frame = self.engine.run(self.table.count().as_table(), what="counting events")
+        return int(cast(int, frame.iat[0, 0]))
+
+    def to_pandas(self, limit: int | None = 10_000) -> pd.DataFrame:
+        """The events in scope as a DataFrame (the first ``limit``, ordered by time)."""
+        expr = self.table.order_by(["event_time", "event_id"])
+        return self.engine.run(expr.limit(limit) if limit else expr, what="reading events")
+
+
+def _timestamp(value: str | date | datetime, param: str) -> ir.TimestampScalar:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            param, value, reason="Give a date or time, e.g. '2024-01-31'."
+        ) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return ibis.literal(stamp.to_pydatetime(), type="timestamp('UTC')")

@@ -1,0 +1,161 @@
+"""Event-specific load steps: event ids, channels, identity stitching, sessions.
+
+:func:`load_event_file` runs a reader's staged SELECT through the generic
+pipeline of :mod:`journeylib.loading`, after wrapping it so that every row has
+an ``event_id`` (the export's, or a hash of source, user, time, name and
+properties), a ``user_id`` (the anonymous id until the person identifies) and
+a ``channel`` (from the channel rules when the export has none). After the
+insert it records new identities, moves the anonymous events of identified
+people to them, and derives sessions (``auto:<user>:<start ms>``) where the
+export has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from journeylib import loading
+from journeylib.channels import ChannelRule, case_sql
+from journeylib.engine import Engine
+from journeylib.schema import EVENT_COLUMNS
+from journeylib.sources import EVENT_STAGING, ReadOptions, Staged, event_readers
+from journeylib.sql import literal
+
+_INSERTED = [c for c in EVENT_COLUMNS if c != "origin"]
+
+
+def load_event_file(
+    engine: Engine,
+    path: Path,
+    *,
+    source: str,
+    options: ReadOptions,
+    rules: Sequence[ChannelRule],
+    session_timeout_us: int,
+) -> loading.FileReport:
+    """Load one event export into ``events`` (see the module docstring)."""
+    reader = event_readers()[source]
+
+    def staged() -> Staged:
+        return _canonical(reader(engine, path, options), source, rules)
+
+    def after(engine: Engine) -> None:
+        stitched = _stitch(engine)
+        _sessionize(engine, session_timeout_us, stitched)
+
+    return loading.load_file(
+        engine,
+        path,
+        source=source,
+        target="events",
+        staged=staged,
+        columns=_INSERTED,
+        key=["event_id"],
+        checks=_checks,
+        after_insert=after,
+        notes=lambda engine: _time_notes(engine, options.tz),
+    )
+
+
+def _canonical(plan: Staged, source: str, rules: Sequence[ChannelRule]) -> Staged:
+    channel, params = case_sql(
+        rules, {"source": "source", "medium": "medium", "campaign": "campaign"}
+    )
+    outer = [c for c in EVENT_STAGING if c not in {"event_id", "user_id", "channel"}]
+    hashed = (
+        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(user_id, anonymous_id),"
+        " cast(epoch_us(event_time) as varchar), event_name, cast(properties as varchar)))"
+    )
+    sql = (
+        f"select {', '.join(outer)}, coalesce(event_id, {hashed}) as event_id,"
+        f" coalesce(user_id, anonymous_id) as user_id, coalesce(channel, {channel}) as channel"
+        f" from ({plan.sql})"
+    )
+    return Staged(sql, [*params, *plan.params], plan.fields)
+
+
+def _checks(plan: Staged) -> list[loading.Check]:
+    def name(column: str) -> str:
+        return plan.fields.get(column, column)
+
+    return [
+        loading.Check(
+            name("event_time"),
+            "event_time is null and _time_raw is null",
+            literal("missing timestamp"),
+        ),
+        loading.Check(
+            name("event_time"),
+            "event_time is null",
+            literal("not a valid timestamp: ") + " || _time_raw",
+        ),
+        loading.Check(
+            name("event_name"), "coalesce(trim(event_name), '') = ''", literal("missing event name")
+        ),
+        loading.Check(name("user_id"), "user_id is null", literal("no user id or anonymous id")),
+        loading.Check(
+            name("revenue"),
+            "revenue is null and _revenue_raw is not null and trim(_revenue_raw) <> ''",
+            literal("not a number: ") + " || _revenue_raw",
+        ),
+    ]
+
+
+def _stitch(engine: Engine) -> list[str]:
+    """Record identities seen in this load and move anonymous events; return stitched users."""
+    engine.execute(
+        "insert into identities select anonymous_id, arg_min(user_id, event_time), min(event_time)"
+        " from _checked where _reason is null and anonymous_id is not null"
+        " and user_id <> anonymous_id"
+        " and anonymous_id not in (select anonymous_id from identities) group by anonymous_id"
+    )
+    stitched = [
+        row[0]
+        for row in engine.rows(
+            "select distinct i.user_id from events e join identities i using (anonymous_id)"
+            " where e.user_id = e.anonymous_id"
+        )
+    ]
+    if stitched:
+        engine.execute(
+            "update events set user_id = i.user_id from identities i"
+            " where events.anonymous_id = i.anonymous_id and events.user_id = events.anonymous_id"
+        )
+    return stitched
+
+
+def _sessionize(engine: Engine, timeout_us: int, stitched: list[str]) -> None:
+    """Derive sessions for events without one, and redo derived ones of touched users."""
+    engine.execute(
+        "create or replace temp table _session_users as"
+        " select distinct user_id from events where session_id is null"
+        " union select unnest(?::varchar[])",
+        [stitched],
+    )
+    if not engine.scalar("select count(*) from _session_users"):
+        return
+    engine.execute(
+        "update events set session_id = s.session_id from ("
+        " select event_id, 'auto:' || user_id || ':' || epoch_ms(max(case when starts then event_time end)"
+        "  over (partition by user_id order by event_time, event_id rows unbounded preceding)) as session_id"
+        " from (select event_id, user_id, event_time,"
+        "  coalesce(epoch_us(event_time) - epoch_us(lag(event_time) over w) > ?, true) as starts"
+        "  from events where user_id in (select user_id from _session_users)"
+        "  and (session_id is null or session_id like 'auto:%')"
+        "  window w as (partition by user_id order by event_time, event_id))"
+        ") s where events.event_id = s.event_id and events.session_id is distinct from s.session_id",
+        [timeout_us],
+    )
+    engine.execute("drop table _session_users")
+
+
+def _time_notes(engine: Engine, tz: str | None) -> list[str]:
+    naive = engine.scalar("select count(*) from _checked where _reason is null and _time_naive")
+    if not naive:
+        return []
+    if tz:
+        return [f"{naive} timestamps had no time zone and were read as {tz}"]
+    return [
+        f"{naive} timestamps had no time zone and were taken as UTC (pass tz= to choose another zone)"
+    ]

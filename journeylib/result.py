@@ -1,0 +1,86 @@
+"""The one result type every analysis returns.
+
+A :class:`Result` carries the table (pandas), the exact SQL that produced it,
+the normalised parameters, and a function that draws its default chart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from journeylib.sql import SQL
+
+if TYPE_CHECKING:
+    import altair as alt
+
+
+@dataclass(frozen=True)
+class Result:
+    """An analysis result: ``.table``, ``.chart()``, ``.sql``, ``.params``, ``.save()``.
+
+    Examples
+    --------
+    >>> r = Result("demo", pd.DataFrame({"step": ["a"], "users": [3]}), SQL("select 1"), {"n": 1})
+    >>> r.table.users.tolist()
+    [3]
+    >>> r.params["n"]
+    1
+    """
+
+    name: str
+    table: pd.DataFrame
+    sql: SQL
+    params: Mapping[str, Any] = field(default_factory=dict)
+    draw: Callable[[Result], alt.TopLevelMixin] | None = None
+    #: further tables worth keeping beside the main one (e.g. a transition matrix)
+    extras: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def chart(self) -> alt.TopLevelMixin:
+        """The default Altair chart of this result (a table chart when none is defined)."""
+        if self.draw is None:
+            from journeylib.charts import table_chart
+
+            return table_chart(self)
+        return self.draw(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result by suffix: ``.csv``, ``.parquet``, ``.json`` (table),
+        ``.sql``, ``.html`` (the chart, offline); any other path becomes a folder
+        holding ``table.csv``, ``table.parquet``, ``query.sql`` and ``params.json``.
+        """
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix == ".csv":
+            self.table.to_csv(target, index=False)
+        elif suffix == ".parquet":
+            self.table.to_parquet(target, index=False)
+        elif suffix == ".json":
+            self.table.to_json(target, orient="records", date_format="iso", indent=1)
+        elif suffix == ".sql":
+            target.write_text(str(self.sql) + "\n", encoding="utf-8")
+        elif suffix == ".html":
+            self.chart().save(str(target), format="html", inline=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            self.table.to_csv(target / "table.csv", index=False)
+            self.table.to_parquet(target / "table.parquet", index=False)
+            (target / "query.sql").write_text(str(self.sql) + "\n", encoding="utf-8")
+            (target / "params.json").write_text(
+                json.dumps(dict(self.params), indent=1, default=str), encoding="utf-8"
+            )
+            for name, extra in self.extras.items():
+                extra.to_csv(target / f"{name}.csv", index=False)
+        return target
+
+    def _repr_html_(self) -> str:
+        sql = str(self.sql).replace("&", "&amp;").replace("<", "&lt;")
+        return (
+            f"<h4>{self.name}</h4>{self.table.to_html(index=False, max_rows=50)}"
+            f"<details><summary>SQL</summary><pre>{sql}</pre></details>"
+        )

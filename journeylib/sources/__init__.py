@@ -1,0 +1,87 @@
+"""Readers for vendor exports: each turns one file into a *staged* SELECT.
+
+A reader never writes: it returns :class:`Staged` (SQL text, bound
+parameters, and the source's field names for messages). The load pipeline in
+:mod:`journeylib.loading` runs it inside a transaction, applies the checks,
+sends bad rows to ``rejected`` and inserts the rest.
+
+Every event reader's SELECT yields exactly :data:`EVENT_STAGING` columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from journeylib.engine import Engine
+
+#: Columns an event reader's SELECT must produce, in this order.
+#: ``_row`` is the 1-based row (line) in the file, ``_raw`` the row as text,
+#: ``_reject_field``/``_reject_reason`` a problem the reader found itself,
+#: ``_time_raw`` the timestamp as written, ``_time_naive`` whether it had no
+#: zone, ``_revenue_raw`` the revenue as written.
+EVENT_STAGING: tuple[str, ...] = (
+    "_row",
+    "_raw",
+    "_reject_field",
+    "_reject_reason",
+    "event_id",
+    "user_id",
+    "anonymous_id",
+    "event_time",
+    "_time_raw",
+    "_time_naive",
+    "event_name",
+    "session_id",
+    "channel",
+    "source",
+    "medium",
+    "campaign",
+    "revenue",
+    "_revenue_raw",
+    "properties",
+)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader needs besides the file: a column mapping and a time zone."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    tz: str | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A reader's output: a SELECT over the file and how to talk about its fields."""
+
+    sql: str
+    params: list[object]
+    #: canonical column -> the field name in the export, for error messages
+    fields: Mapping[str, str]
+
+
+EventReader = Callable[["Engine", Path, ReadOptions], Staged]
+
+
+def event_readers() -> dict[str, EventReader]:
+    """The event readers by ``source`` name.
+
+    Examples
+    --------
+    >>> sorted(event_readers())[:2]
+    ['amplitude', 'csv']
+    """
+    from journeylib.sources import amplitude, ga4, generic, mixpanel, segment
+
+    return {
+        "csv": generic.read,
+        "parquet": generic.read,
+        "ga4": ga4.read,
+        "segment": segment.read,
+        "mixpanel": mixpanel.read,
+        "amplitude": amplitude.read,
+    }

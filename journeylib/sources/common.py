@@ -1,0 +1,93 @@
+"""SQL pieces shared by the readers: raw lines, raw CSV rows, time parsing.
+
+Paths and time zones are bound as parameters; identifiers go through
+:func:`journeylib.sql.ident`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from journeylib.errors import DataError
+from journeylib.sql import ident, literal
+
+#: Matches a timestamp string that carries its own zone (Z or an offset).
+ZONED = r"(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
+
+
+def require_file(path: Path) -> None:
+    """Raise a DataError unless ``path`` is a readable, non-empty file."""
+    if not path.is_file():
+        raise DataError("file not found", file=str(path))
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty: there is nothing to load", file=str(path))
+
+
+def json_lines(path: Path) -> tuple[str, list[object]]:
+    """A SELECT of ``_row``, ``_raw`` and ``_doc`` (JSON, NULL when invalid) per line.
+
+    Blank lines are skipped but still counted, so ``_row`` is the line number.
+    Gzipped files (``.gz``) are read as they are.
+
+    Examples
+    --------
+    >>> sql, params = json_lines(Path("events.ndjson"))
+    >>> params
+    ['events.ndjson']
+    """
+    sql = (
+        "select _row, _raw, case when json_valid(_raw) then _raw::json end as _doc from ("
+        " select row_number() over () as _row, line as _raw"
+        " from read_csv(?, columns={'line': 'VARCHAR'}, header=false, delim=e'\\x1e\\x1f',"
+        " quote='', escape='', auto_detect=false, max_line_size=100000000)"
+        ") where trim(coalesce(_raw, '')) <> ''"
+    )
+    return sql, [str(path)]
+
+
+def bad_json_reason(path: Path) -> str:
+    """SQL for the reason given to a line that is not valid JSON."""
+    return literal("not valid JSON (a truncated or corrupted line)")
+
+
+def text_rows(path: Path, columns: list[str] | None = None) -> tuple[str, list[object]]:
+    """A SELECT of every CSV column as text, plus ``_row`` and ``_raw`` (the row as JSON).
+
+    ``_row`` counts data rows from 1 (the header is not a row).
+    """
+    sql = (
+        "select row_number() over () as _row, *, to_json(t)::varchar as _raw from"
+        " read_csv(?, all_varchar=true, header=true, auto_detect=true, strict_mode=false,"
+        " null_padding=true) t"
+    )
+    return sql, [str(path)]
+
+
+def parse_time(text: str, tz: str | None) -> tuple[str, list[object]]:
+    """SQL turning timestamp text into TIMESTAMPTZ (UTC); naive text is read in ``tz``.
+
+    Returns the expression and its bound parameters. Unparseable text gives NULL.
+    """
+    zoned = f"regexp_matches(trim({text}), {literal(ZONED)})"
+    naive_zone = "?" if tz else "'UTC'"
+    expr = (
+        f"case when {zoned} then try_cast(trim({text}) as timestamptz)"
+        f" else timezone({naive_zone}, try_cast(trim({text}) as timestamp)) end"
+    )
+    return expr, ([tz] if tz else [])
+
+
+def is_naive(text: str) -> str:
+    """SQL that is true when timestamp text carries no zone."""
+    return f"({text} is not null and not regexp_matches(trim({text}), {literal(ZONED)}))"
+
+
+def epoch_time(number: str, unit: str) -> str:
+    """SQL turning an epoch number (``s``, ``ms`` or ``us``) into TIMESTAMPTZ."""
+    factor = {"s": "1000000", "ms": "1000", "us": "1"}[unit]
+    return f"make_timestamp(cast(try_cast({number} as double) * {factor} as bigint))::timestamptz"
+
+
+def column(name: str) -> str:
+    """A quoted column reference."""
+    return ident(name)

@@ -1,0 +1,122 @@
+"""Generic CSV or Parquet events with a column mapping (canonical -> file column).
+
+Columns not mapped to a canonical column are kept in ``properties``.
+Without a mapping, columns named like the canonical ones are taken as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from journeylib.engine import Engine
+from journeylib.errors import DataError, ParameterError, closest
+from journeylib.schema import EVENT_COLUMNS
+from journeylib.sources import ReadOptions, Staged
+from journeylib.sources.common import is_naive, parse_time, require_file
+from journeylib.sql import ident, literal
+
+MAPPABLE = [c for c in EVENT_COLUMNS if c not in {"properties", "origin"}]
+
+
+def file_columns(engine: Engine, path: Path) -> dict[str, str]:
+    """The file's columns and their types (CSV columns are all text)."""
+    relation = _relation(path)
+    rows = engine.rows(f"describe select * from {relation[0]} limit 0", relation[1])
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def _relation(path: Path) -> tuple[str, list[object]]:
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "read_parquet(?) t", [str(path)]
+    return (
+        "read_csv(?, all_varchar=true, header=true, auto_detect=true, strict_mode=false,"
+        " null_padding=true) t",
+        [str(path)],
+    )
+
+
+def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
+    """Stage a generic CSV/Parquet export.
+
+    Examples
+    --------
+    >>> import tempfile, journeylib as jl
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "e.csv").write_text("uid,event,ts,price\\nu1,view,2024-01-01T10:00:00Z,9.5\\n")
+    >>> ws = jl.open()
+    >>> ws.load_events(folder / "e.csv", mapping={"user_id": "uid", "event_name": "event",
+    ...                "event_time": "ts"}).loaded
+    1
+    >>> ws.sql("select properties->>'price' from events").iloc[0, 0]
+    '9.5'
+    """
+    require_file(path)
+    for key in options.mapping:
+        if key not in MAPPABLE:
+            raise ParameterError("mapping", key, allowed=MAPPABLE)
+    try:
+        columns = file_columns(engine, path)
+    except Exception as err:  # the engine's reader could not parse the file at all
+        raise DataError(f"cannot read the file: {err}", file=str(path)) from None
+    mapping = {c: c for c in MAPPABLE if c in columns}
+    mapping.update(options.mapping)
+    for canonical, source in mapping.items():
+        if source not in columns:
+            hint = closest(source, columns)
+            raise DataError(
+                f"mapped column {source!r} (for {canonical}) is not in the file"
+                + (f"; did you mean {hint!r}?" if hint else f"; its columns are {sorted(columns)}"),
+                file=str(path),
+                field=source,
+            )
+    for required in ("event_name", "event_time"):
+        if required not in mapping:
+            raise DataError(
+                f"no column for {required}: map one with mapping={{{required!r}: 'column'}}",
+                file=str(path),
+                field=required,
+            )
+    if "user_id" not in mapping and "anonymous_id" not in mapping:
+        raise DataError(
+            "no column for user_id or anonymous_id: map one with mapping={'user_id': 'column'}",
+            file=str(path),
+            field="user_id",
+        )
+
+    def text(canonical: str) -> str:
+        return f"cast(t.{ident(mapping[canonical])} as varchar)" if canonical in mapping else "null"
+
+    params: list[object] = []
+    time_type = columns[mapping["event_time"]].upper()
+    if time_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        time_sql, naive = f"t.{ident(mapping['event_time'])}", "false"
+    elif time_type.startswith("TIMESTAMP"):
+        zone = "?" if options.tz else "'UTC'"
+        params += [options.tz] if options.tz else []
+        time_sql, naive = f"timezone({zone}, t.{ident(mapping['event_time'])})", "true"
+    else:
+        time_sql, time_params = parse_time(text("event_time"), options.tz)
+        params += time_params
+        naive = is_naive(text("event_time"))
+    mapped = set(mapping.values())
+    rest = [c for c in columns if c not in mapped]
+    properties = (
+        "json_object(" + ", ".join(f"{literal(c)}, t.{ident(c)}" for c in rest) + ")"
+        if rest
+        else "'{}'::json"
+    )
+    relation, relation_params = _relation(path)
+    sql = (
+        "select row_number() over () as _row, to_json(t)::varchar as _raw,"
+        " null::varchar as _reject_field, null::varchar as _reject_reason,"
+        f" {text('event_id')} as event_id, {text('user_id')} as user_id,"
+        f" {text('anonymous_id')} as anonymous_id, {time_sql} as event_time,"
+        f" {text('event_time')} as _time_raw, {naive} as _time_naive,"
+        f" {text('event_name')} as event_name, {text('session_id')} as session_id,"
+        f" {text('channel')} as channel, {text('source')} as source, {text('medium')} as medium,"
+        f" {text('campaign')} as campaign, try_cast({text('revenue')} as double) as revenue,"
+        f" {text('revenue')} as _revenue_raw, {properties} as properties"
+        f" from {relation}"
+    )
+    return Staged(sql, [*params, *relation_params], {k: v for k, v in mapping.items()})

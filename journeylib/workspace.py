@@ -1,0 +1,200 @@
+"""A workspace: one DuckDB database with the canonical tables, and its loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from journeylib import loading
+from journeylib.channels import load_rules
+from journeylib.durations import Duration, to_microseconds
+from journeylib.engine import Engine
+from journeylib.errors import DataError, ParameterError
+from journeylib.events import Events
+from journeylib.ingest import load_event_file
+from journeylib.schema import create_statements
+from journeylib.sources import ReadOptions, event_readers
+
+PathLike = str | Path
+
+
+class Workspace:
+    """A DuckDB database holding ``events`` and its companion tables.
+
+    Examples
+    --------
+    >>> ws = open()
+    >>> sorted(ws.tables())[:3]
+    ['customers', 'events', 'feedback']
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        channel_rules: PathLike | Sequence[Mapping[str, object]] | None = None,
+        session_timeout: Duration = "30m",
+    ) -> None:
+        self.engine = engine
+        self.channel_rules = load_rules(channel_rules)
+        self.session_timeout_us = to_microseconds(session_timeout, param="session_timeout")
+        if not engine.read_only:
+            for statement in create_statements():
+                engine.execute(statement)
+
+    def load_events(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        source: str = "csv",
+        mapping: Mapping[str, str] | PathLike | None = None,
+        *,
+        tz: str | None = None,
+    ) -> loading.LoadReport:
+        """Load event exports (each file all-or-nothing; re-loads are no-ops).
+
+        ``source`` is one of ``csv``, ``parquet``, ``ga4``, ``segment``,
+        ``mixpanel``, ``amplitude``. ``mapping`` (dict or YAML file, canonical
+        column -> export column) applies to ``csv``/``parquet``. ``tz`` is the
+        zone of timestamps written without one (UTC when not given).
+        """
+        readers = event_readers()
+        if source not in readers:
+            raise ParameterError("source", source, allowed=sorted(readers))
+        options = ReadOptions(mapping=_mapping(mapping), tz=_zone(self.engine, tz))
+        files = _files(paths)
+        reports = [
+            load_event_file(
+                self.engine,
+                path,
+                source=source,
+                options=options,
+                rules=self.channel_rules,
+                session_timeout_us=self.session_timeout_us,
+            )
+            for path in files
+        ]
+        return loading.LoadReport(
+            reports, loading.rejected_rows(self.engine, [str(p) for p in files])
+        )
+
+    def events(self) -> Events:
+        """An immutable handle over the workspace's events."""
+        return Events.over(self.engine, self.engine.ibis.table("events"))
+
+    def tables(self) -> dict[str, int]:
+        """Row counts of the workspace's tables."""
+        names = [
+            row[0]
+            for row in self.engine.rows(
+                "select table_name from duckdb_tables() where schema_name = 'main'"
+            )
+        ]
+        return {
+            name: int(self.engine.scalar(f'select count(*) from "{name}"'))
+            for name in sorted(names)
+        }
+
+    def info(self) -> dict[str, Any]:
+        """A summary: events, users, first and last event, rejected rows, rows per table."""
+        events, users, first, last = self.engine.rows(
+            "select count(*), count(distinct user_id), min(event_time), max(event_time) from events"
+        )[0]
+        return {
+            "events": int(events),
+            "users": int(users),
+            "first_event": first.isoformat() if first is not None else None,
+            "last_event": last.isoformat() if last is not None else None,
+            "rejected": int(self.engine.scalar("select count(*) from rejected")),
+            "tables": self.tables(),
+        }
+
+    def sql(self, query: str, params: Sequence[object] | None = None) -> pd.DataFrame:
+        """Run a read query against the workspace (values bound as ``?``)."""
+        return self.engine.frame(query, params)
+
+    def close(self) -> None:
+        """Close the workspace."""
+        self.engine.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open(
+    path: PathLike | None = None,
+    *,
+    read_only: bool = False,
+    channel_rules: PathLike | Sequence[Mapping[str, object]] | None = None,
+    session_timeout: Duration = "30m",
+) -> Workspace:
+    """Open (or create) a workspace: a DuckDB file, or memory when ``path`` is None.
+
+    Examples
+    --------
+    >>> ws = open()
+    >>> ws.info()["events"]
+    0
+    """
+    return Workspace(
+        Engine.connect(path, read_only=read_only),
+        channel_rules=channel_rules,
+        session_timeout=session_timeout,
+    )
+
+
+def _files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    files: list[Path] = []
+    for item in items:
+        text = str(item)
+        if any(ch in text for ch in "*?["):
+            matches = (
+                sorted(Path().glob(text))
+                if not Path(text).is_absolute()
+                else sorted(
+                    Path(Path(text).anchor).glob(str(Path(text).relative_to(Path(text).anchor)))
+                )
+            )
+            if not matches:
+                raise DataError("no file matches this pattern", file=text)
+            files.extend(matches)
+        else:
+            files.append(Path(item))
+    if not files:
+        raise ParameterError("paths", paths, reason="Give at least one file.")
+    return files
+
+
+def _mapping(mapping: Mapping[str, str] | PathLike | None) -> dict[str, str]:
+    if mapping is None:
+        return {}
+    if isinstance(mapping, str | Path):
+        try:
+            loaded = yaml.safe_load(Path(mapping).read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as err:
+            raise DataError(f"cannot read the mapping: {err}", file=str(mapping)) from None
+        if not isinstance(loaded, dict):
+            raise DataError("a mapping is canonical column: export column pairs", file=str(mapping))
+        mapping = loaded
+    return {str(k): str(v) for k, v in mapping.items()}
+
+
+def _zone(engine: Engine, tz: str | None) -> str | None:
+    if tz is None:
+        return None
+    known = {row[0] for row in engine.rows("select name from pg_timezone_names()")}
+    if tz not in known:
+        raise ParameterError(
+            "tz",
+            tz,
+            reason="Not a known time zone name.",
+            allowed=sorted(z for z in known if "/" in z)[:0] or None,
+        )
+    return tz
