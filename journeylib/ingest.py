@@ -19,7 +19,7 @@ from journeylib import loading
 from journeylib.channels import ChannelRule, case_sql
 from journeylib.engine import Engine
 from journeylib.schema import EVENT_COLUMNS
-from journeylib.sources import EVENT_STAGING, ReadOptions, Staged, event_readers
+from journeylib.sources import ReadOptions, Staged, event_readers
 from journeylib.sql import literal
 
 _INSERTED = [c for c in EVENT_COLUMNS if c != "origin"]
@@ -37,9 +37,6 @@ def load_event_file(
     """Load one event export into ``events`` (see the module docstring)."""
     reader = event_readers()[source]
 
-    def staged() -> Staged:
-        return _canonical(reader(engine, path, options), source, rules)
-
     def after(engine: Engine) -> None:
         stitched = _stitch(engine)
         _sessionize(engine, session_timeout_us, stitched)
@@ -49,30 +46,40 @@ def load_event_file(
         path,
         source=source,
         target="events",
-        staged=staged,
+        staged=lambda: reader(engine, path, options),
         columns=_INSERTED,
         key=["event_id"],
         checks=_checks,
+        shape=lambda engine: _canonical(engine, source, rules),
         after_insert=after,
         notes=lambda engine: _time_notes(engine, options.tz),
     )
 
 
-def _canonical(plan: Staged, source: str, rules: Sequence[ChannelRule]) -> Staged:
+def _canonical(engine: Engine, source: str, rules: Sequence[ChannelRule]) -> str:
+    """Derive event ids, user ids and channels over ``_stage``.
+
+    Channels are computed once per distinct (source, medium, campaign) and
+    joined back: a handful of regular expressions per combination, not per row.
+    """
     channel, params = case_sql(
         rules, {"source": "source", "medium": "medium", "campaign": "campaign"}
     )
-    outer = [c for c in EVENT_STAGING if c not in {"event_id", "user_id", "channel"}]
+    engine.execute(
+        f"create or replace temp table _channels as select source, medium, campaign, {channel} as _channel"
+        " from (select distinct source, medium, campaign from _stage where channel is null)",
+        params,
+    )
     hashed = (
-        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(user_id, anonymous_id),"
-        " cast(epoch_us(event_time) as varchar), event_name, cast(properties as varchar)))"
+        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(s.user_id, s.anonymous_id),"
+        " cast(epoch_us(s.event_time) as varchar), s.event_name, cast(s.properties as varchar)))"
     )
-    sql = (
-        f"select {', '.join(outer)}, coalesce(event_id, {hashed}) as event_id,"
-        f" coalesce(user_id, anonymous_id) as user_id, coalesce(channel, {channel}) as channel"
-        f" from ({plan.sql})"
+    return (
+        f"select s.* replace (coalesce(s.event_id, {hashed}) as event_id,"
+        " coalesce(s.user_id, s.anonymous_id) as user_id, coalesce(s.channel, c._channel) as channel)"
+        " from _stage s left join _channels c on s.source is not distinct from c.source"
+        " and s.medium is not distinct from c.medium and s.campaign is not distinct from c.campaign"
     )
-    return Staged(sql, [*params, *plan.params], plan.fields)
 
 
 def _checks(plan: Staged) -> list[loading.Check]:

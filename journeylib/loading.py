@@ -118,13 +118,18 @@ def load_file(
     columns: Sequence[str],
     key: Sequence[str],
     checks: Callable[[Staged], Sequence[Check]],
+    shape: Callable[[Engine], str] | None = None,
     after_insert: Callable[[Engine], None] | None = None,
     notes: Callable[[Engine], list[str]] | None = None,
 ) -> FileReport:
     """Load one file into ``target`` in one transaction (see the module docstring).
 
-    ``columns`` are the target's columns selected from the staged rows
-    (``origin`` is added); ``key`` the columns that identify a row for dedupe.
+    The reader's rows are materialised once as ``_stage`` (without ``_raw``,
+    which is read again only for rejected rows). ``shape``, when given, returns
+    a SELECT over ``_stage`` that derives columns (it may first create small
+    helper tables); the checks run over it as the view ``_checked``.
+    ``columns`` are the target's columns taken from ``_checked`` (``origin`` is
+    added); ``key`` the columns that identify a row for dedupe.
     """
     origin = str(path)
     if not path.is_file():
@@ -138,34 +143,22 @@ def load_file(
     rules = checks(plan)
     field_case = " ".join(f"when {c.condition} then {literal(c.field)}" for c in rules)
     reason_case = " ".join(f"when {c.condition} then {c.reason}" for c in rules)
-    key_cols = ", ".join(ident(k) for k in key)
-    match = " and ".join(f"t.{ident(k)} is not distinct from c.{ident(k)}" for k in key)
-    selected = ", ".join(f"c.{ident(col)}" for col in columns)
     try:
         with engine.transaction():
-            engine.execute(f"create or replace temp table _stage as {plan.sql}", plan.params)
             engine.execute(
-                "create or replace temp table _checked as select *,"
+                f"create or replace temp table _stage as select * exclude (_raw) from ({plan.sql})",
+                plan.params,
+            )
+            shaped = shape(engine) if shape is not None else "select * from _stage"
+            engine.execute(
+                "create or replace temp view _checked as select *,"
                 f" case when _reject_reason is not null then _reject_field {field_case} end as _field,"
                 f" case when _reject_reason is not null then _reject_reason {reason_case} end as _reason"
-                " from _stage"
+                f" from ({shaped})"
             )
-            engine.execute(
-                "insert into rejected select ?, _row, _field, _reason, _raw"
-                " from _checked where _reason is not null",
-                [origin],
-            )
-            engine.execute(
-                f"insert into {ident(target)} ({', '.join(ident(c) for c in columns)}, origin)"
-                f" select {selected}, ? from (select * from _checked where _reason is null"
-                f" qualify row_number() over (partition by {key_cols} order by _row) = 1) c"
-                f" where not exists (select 1 from {ident(target)} t where {match})",
-                [origin],
-            )
-            loaded = engine.scalar(
-                f"select count(*) from {ident(target)} where origin = ?", [origin]
-            )
-            rows, rejected = engine.rows("select count(*), count(_reason) from _checked")[0]
+            rows = engine.scalar("select count(*) from _stage")
+            rejected = _reject(engine, plan, origin)
+            loaded = _insert(engine, target, columns, key, origin)
             if after_insert is not None:
                 after_insert(engine)
             report = FileReport(
@@ -183,14 +176,55 @@ def load_file(
                 "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, now())",
                 [origin, source, target, checksum, rows, loaded, report.duplicates, rejected],
             )
+            engine.execute("drop view _checked")
             engine.execute("drop table _stage")
-            engine.execute("drop table _checked")
     except EngineError as err:
         raise DataError(
-            f"could not be read as a {source} export: {err}. Nothing from this file was loaded.",
+            f"could not be loaded as a {source} export: {err}. Nothing from this file was loaded.",
             file=origin,
         ) from None
     return report
+
+
+def _reject(engine: Engine, plan: Staged, origin: str) -> int:
+    """Move failing rows to ``rejected``, re-reading the raw text of just those rows."""
+    engine.execute(
+        "create or replace temp table _rejects as"
+        " select _row, _field, _reason from _checked where _reason is not null"
+    )
+    count = int(engine.scalar("select count(*) from _rejects"))
+    if count:
+        engine.execute(
+            "insert into rejected select ?, r._row, r._field, r._reason, s._raw"
+            f" from _rejects r left join (select _row, _raw from ({plan.sql})) s using (_row)",
+            [origin, *plan.params],
+        )
+    engine.execute("drop table _rejects")
+    return count
+
+
+def _insert(
+    engine: Engine, target: str, columns: Sequence[str], key: Sequence[str], origin: str
+) -> int:
+    """Insert the rows that passed, skipping keys repeated in the file or already present."""
+    table = ident(target)
+    key_cols = ", ".join(ident(k) for k in key)
+    valid = "select * from _checked where _reason is null"
+    repeated = engine.scalar(f"select count(*) - count(distinct ({key_cols})) from ({valid})")
+    if repeated:
+        valid += f" qualify row_number() over (partition by {key_cols} order by _row) = 1"
+    condition = ""
+    if engine.scalar(f"select count(*) from {table}"):
+        match = " and ".join(f"t.{ident(k)} is not distinct from c.{ident(k)}" for k in key)
+        condition = f" where not exists (select 1 from {table} t where {match})"
+    selected = ", ".join(f"c.{ident(col)}" for col in columns)
+    before = int(engine.scalar(f"select count(*) from {table}"))
+    engine.execute(
+        f"insert into {table} ({', '.join(ident(c) for c in columns)}, origin)"
+        f" select {selected}, ? from ({valid}) c{condition}",
+        [origin],
+    )
+    return int(engine.scalar(f"select count(*) from {table}")) - before
 
 
 def rejected_rows(engine: Engine, origins: Sequence[str]) -> pd.DataFrame:

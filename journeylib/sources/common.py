@@ -11,6 +11,13 @@ from pathlib import Path
 from journeylib.errors import DataError
 from journeylib.sql import ident, literal
 
+#: How every CSV export is read: all text (types are checked row by row), the
+#: dialect sniffed, RFC 4180 quoting, short rows padded with NULLs.
+CSV_OPTIONS = (
+    "all_varchar=true, header=true, auto_detect=true, strict_mode=false,"
+    " quote='\"', escape='\"', null_padding=true"
+)
+
 #: Matches a timestamp string that carries its own zone (Z or an offset).
 ZONED = r"(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
 
@@ -55,11 +62,7 @@ def text_rows(path: Path, columns: list[str] | None = None) -> tuple[str, list[o
 
     ``_row`` counts data rows from 1 (the header is not a row).
     """
-    sql = (
-        "select row_number() over () as _row, *, to_json(t)::varchar as _raw from"
-        " read_csv(?, all_varchar=true, header=true, auto_detect=true, strict_mode=false,"
-        " null_padding=true) t"
-    )
+    sql = f"select row_number() over () as _row, *, to_json(t)::varchar as _raw from read_csv(?, {CSV_OPTIONS}) t"
     return sql, [str(path)]
 
 

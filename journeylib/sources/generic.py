@@ -12,7 +12,7 @@ from journeylib.engine import Engine
 from journeylib.errors import DataError, ParameterError, closest
 from journeylib.schema import EVENT_COLUMNS
 from journeylib.sources import ReadOptions, Staged
-from journeylib.sources.common import is_naive, parse_time, require_file
+from journeylib.sources.common import CSV_OPTIONS, is_naive, parse_time, require_file
 from journeylib.sql import ident, literal
 
 MAPPABLE = [c for c in EVENT_COLUMNS if c not in {"properties", "origin"}]
@@ -25,15 +25,14 @@ def file_columns(engine: Engine, path: Path) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in rows}
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
 def _relation(path: Path) -> tuple[str, list[object]]:
-    name = path.name.lower()
-    if name.endswith(".parquet"):
+    if _is_parquet(path):
         return "read_parquet(?) t", [str(path)]
-    return (
-        "read_csv(?, all_varchar=true, header=true, auto_detect=true, strict_mode=false,"
-        " null_padding=true) t",
-        [str(path)],
-    )
+    return f"read_csv(?, {CSV_OPTIONS}) t", [str(path)]
 
 
 def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
@@ -100,23 +99,44 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         params += time_params
         naive = is_naive(text("event_time"))
     mapped = set(mapping.values())
-    rest = [c for c in columns if c not in mapped]
+    rest = [c for c in columns if c not in mapped and c != "properties"]
     properties = (
         "json_object(" + ", ".join(f"{literal(c)}, t.{ident(c)}" for c in rest) + ")"
         if rest
         else "'{}'::json"
     )
+    reject_field, reject_reason = "null::varchar", "null::varchar"
+    if "properties" in columns and "properties" not in mapped:
+        # a canonical export's own JSON properties: kept, with other columns merged in
+        own = "cast(t.properties as varchar)"
+        properties = f"json_merge_patch(case when json_valid({own}) then {own} else '{{}}' end, {properties})"
+        reject_field = (
+            f"case when {own} is not null and not json_valid({own}) then 'properties' end"
+        )
+        reject_reason = (
+            f"case when {own} is not null and not json_valid({own}) then 'not a JSON object' end"
+        )
     relation, relation_params = _relation(path)
+    row = "row_number() over ()"
+    if _is_parquet(path):  # the reader's own row number: no ordered window needed
+        relation = relation.replace("read_parquet(?)", "read_parquet(?, file_row_number=true)")
+        row = "file_row_number + 1"
+    raw = "json_object(" + ", ".join(f"{literal(c)}, t.{ident(c)}" for c in columns) + ")::varchar"
+    revenue = f"try_cast({text('revenue')} as double)"
+    # the raw texts of time and revenue are only needed (and only computed) for failing rows
     sql = (
-        "select row_number() over () as _row, to_json(t)::varchar as _raw,"
-        " null::varchar as _reject_field, null::varchar as _reject_reason,"
+        f"select {row} as _row, {raw} as _raw,"
+        f" {reject_field} as _reject_field, {reject_reason} as _reject_reason,"
         f" {text('event_id')} as event_id, {text('user_id')} as user_id,"
         f" {text('anonymous_id')} as anonymous_id, {time_sql} as event_time,"
-        f" {text('event_time')} as _time_raw, {naive} as _time_naive,"
+        f" case when ({time_sql}) is null then {text('event_time')} end as _time_raw,"
+        f" {naive} as _time_naive,"
         f" {text('event_name')} as event_name, {text('session_id')} as session_id,"
         f" {text('channel')} as channel, {text('source')} as source, {text('medium')} as medium,"
-        f" {text('campaign')} as campaign, try_cast({text('revenue')} as double) as revenue,"
-        f" {text('revenue')} as _revenue_raw, {properties} as properties"
+        f" {text('campaign')} as campaign, {revenue} as revenue,"
+        f" case when {revenue} is null then {text('revenue')} end as _revenue_raw,"
+        f" {properties} as properties"
         f" from {relation}"
     )
-    return Staged(sql, [*params, *relation_params], {k: v for k, v in mapping.items()})
+    # time_sql appears twice (value and raw text), so its parameters are bound twice
+    return Staged(sql, [*params, *params, *relation_params], dict(mapping))

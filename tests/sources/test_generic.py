@@ -164,3 +164,48 @@ def test_empty_file_is_a_clear_error(ws, tmp_path):
     path.write_text("")
     with pytest.raises(jl.DataError, match=r"empty\.csv: the file is empty"):
         ws.load_events(path, mapping=MAPPING)
+
+
+def test_a_canonical_file_keeps_its_json_properties_and_rejects_broken_ones(ws, tmp_path):
+    path = tmp_path / "canonical.csv"
+    path.write_text(
+        "user_id,event_name,event_time,properties,plan\n"
+        'u1,view,2024-01-01T10:00:00Z,"{""device"": ""mobile""}",pro\n'
+        "u2,view,2024-01-01T10:00:00Z,{broken,pro\n",
+        "utf-8",
+    )
+    report = ws.load_events(path)
+    assert report.loaded == 1
+    assert report.rejected_rows[["row", "field", "reason"]].values.tolist() == [
+        [2, "properties", "not a JSON object"]
+    ]
+    props = ws.sql(
+        "select properties->>'device' as device, properties->>'plan' as plan from events"
+    )
+    assert props.values.tolist() == [["mobile", "pro"]]
+
+
+def test_a_grown_export_under_the_same_name_loads_only_its_new_rows(ws, tmp_path):
+    path = write(tmp_path, "u1,,view,2024-01-01T10:00:00Z,,,,\n")
+    ws.load_events(path, mapping=MAPPING)
+    path.write_text(
+        HEADER + "u1,,view,2024-01-01T10:00:00Z,,,,\nu1,,buy,2024-01-01T11:00:00Z,,,,\n"
+    )
+    report = ws.load_events(path, mapping=MAPPING)
+    assert (report.rows, report.loaded, report.duplicates) == (2, 1, 1)
+
+
+def test_a_failure_mid_load_leaves_nothing_behind(ws, tmp_path, monkeypatch):
+    from journeylib import ingest
+    from journeylib.errors import EngineError
+
+    def broken(*args):  # fails after rows were inserted and rejected
+        raise EngineError("disk full")
+
+    monkeypatch.setattr(ingest, "_stitch", broken)
+    path = write(tmp_path, "u1,,view,2024-01-01T10:00:00Z,,,,\nu2,,view,never,,,,\n")
+    with pytest.raises(
+        jl.DataError, match=r"events\.csv.*disk full.*Nothing from this file was loaded"
+    ):
+        ws.load_events(path, mapping=MAPPING)
+    assert set(ws.tables().values()) == {0}
