@@ -61,7 +61,7 @@ class Events:
             conditions.append(predicate(table) if callable(predicate) else predicate)
         for name, value in equals.items():
             if name not in table.columns:
-                raise ParameterError(name, value, allowed=table.columns)
+                raise ParameterError("where", name, allowed=table.columns, reason="No such column.")
             column = table[name]
             conditions.append(
                 column.isin(list(value))

@@ -1,0 +1,73 @@
+"""The journeylib command: loads, summaries, exit codes and messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from journeylib.cli import main
+
+CSV = "uid,event,ts\nu1,view,2024-01-01T10:00:00Z\nu2,view,2024-01-02T10:00:00Z\nu2,buy,oops\n"
+MAPPING = "user_id: uid\nevent_name: event\nevent_time: ts\n"
+
+
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    events, mapping = tmp_path / "e.csv", tmp_path / "map.yml"
+    events.write_text(CSV, "utf-8")
+    mapping.write_text(MAPPING, "utf-8")
+    return events, mapping
+
+
+def test_load_then_info_json(tmp_path, capsys):
+    events, mapping = files(tmp_path)
+    db = str(tmp_path / "w.duckdb")
+    assert (
+        main(["load", "--db", db, "--source", "csv", "--mapping", str(mapping), str(events)]) == 0
+    )
+    assert "3 rows, 2 loaded, 0 duplicates, 1 rejected" in capsys.readouterr().out
+    assert main(["info", "--db", db, "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {k: info[k] for k in ("events", "users", "rejected")} == {
+        "events": 2,
+        "users": 2,
+        "rejected": 1,
+    }
+    assert info["first_event"] == "2024-01-01T10:00:00+00:00"
+    assert info["last_event"] == "2024-01-02T10:00:00+00:00"
+
+
+def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):
+    events, _ = files(tmp_path)
+    db = str(tmp_path / "w.duckdb")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "journeylib.cli",
+            "load",
+            "--db",
+            db,
+            "--source",
+            "csv",
+            str(events),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "e.csv, field event_name: no column for event_name" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_source_exits_2_with_the_closest_name(tmp_path, capsys):
+    events, _ = files(tmp_path)
+    code = main(["load", "--db", str(tmp_path / "w.duckdb"), "--source", "ga5", str(events)])
+    assert code == 2
+    assert "Did you mean 'ga4'" in capsys.readouterr().err
+
+
+def test_missing_workspace_exits_2(tmp_path, capsys):
+    assert main(["info", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert "No workspace at" in capsys.readouterr().err

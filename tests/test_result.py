@@ -1,0 +1,56 @@
+"""Result: one type that carries the table, the SQL, the params and a chart, and saves them."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from journeylib.result import Result
+from journeylib.sql import SQL
+
+
+def sample() -> Result:
+    table = pd.DataFrame({"step": ["view", "buy"], "users": [10, 4]})
+    return Result("Funnel", table, SQL("select 1"), {"within": "7d"}, extras={"matrix": table})
+
+
+def test_save_by_suffix_writes_what_the_suffix_says(tmp_path):
+    result = sample()
+    result.save(tmp_path / "t.csv")
+    result.save(tmp_path / "t.parquet")
+    result.save(tmp_path / "q.sql")
+    assert pd.read_csv(tmp_path / "t.csv").users.tolist() == [10, 4]
+    assert pd.read_parquet(tmp_path / "t.parquet").step.tolist() == ["view", "buy"]
+    assert (tmp_path / "q.sql").read_text() == "select 1\n"
+
+
+def test_save_to_a_folder_writes_everything(tmp_path):
+    folder = sample().save(tmp_path / "out")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "matrix.csv",
+        "params.json",
+        "query.sql",
+        "table.csv",
+        "table.parquet",
+    ]
+    assert json.loads((folder / "params.json").read_text()) == {"within": "7d"}
+
+
+def test_html_save_is_an_offline_chart(tmp_path):
+    path = sample().save(tmp_path / "chart.html")
+    html = path.read_text()
+    assert "vega" in html and "cdn.jsdelivr" not in html
+
+
+def test_default_chart_is_a_bar_of_the_first_numeric_column():
+    spec = sample().chart().to_dict()
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["x"]["field"] == "users"
+    assert spec["title"] == "Funnel"
+
+
+def test_sql_renders_as_a_code_block_and_result_as_html():
+    result = sample()
+    assert result.sql._repr_markdown_() == "```sql\nselect 1\n```"
+    assert "<details><summary>SQL</summary><pre>select 1</pre>" in result._repr_html_()
