@@ -11,9 +11,11 @@ whole file back.
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +41,7 @@ class FileReport:
     origin: str
     target: str
     status: str  # "loaded" or "skipped (already loaded)"
+    checksum: str = ""
     rows: int = 0
     loaded: int = 0
     duplicates: int = 0
@@ -98,8 +101,17 @@ class LoadReport:
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        return "<pre>" + str(self).replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            "text/plain": str(self),
+            "text/html": "<pre>" + html.escape(str(self)) + "</pre>",
+            MIMETYPE: {"files": [asdict(f) for f in self.files]},
+        }
+
+
+#: The mimetype under which a displayed LoadReport carries its files, checksums
+#: and counts, so a report run can list its inputs.
+MIMETYPE = "application/vnd.journeylib.load+json"
 
 
 def file_checksum(path: Path) -> str:
@@ -138,7 +150,7 @@ def load_file(
     if engine.scalar(
         "select count(*) from loads where checksum = ? and target = ?", [checksum, target]
     ):
-        return FileReport(origin, target, "skipped (already loaded)")
+        return FileReport(origin, target, "skipped (already loaded)", checksum)
     plan = staged()
     rules = checks(plan)
     field_case = " ".join(f"when {c.condition} then {literal(c.field)}" for c in rules)
@@ -165,6 +177,7 @@ def load_file(
                 origin,
                 target,
                 "loaded",
+                checksum,
                 rows=rows,
                 loaded=loaded,
                 duplicates=rows - rejected - loaded,

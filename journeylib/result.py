@@ -6,6 +6,7 @@ the normalised parameters, and a function that draws its default chart.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,9 +79,41 @@ class Result:
                 extra.to_csv(target / f"{name}.csv", index=False)
         return target
 
-    def _repr_html_(self) -> str:
-        sql = str(self.sql).replace("&", "&amp;").replace("<", "&lt;")
+    def to_html(self) -> str:
+        """The result as HTML: title, chart (inline SVG, no network), table, collapsible SQL."""
+        sql = html.escape(str(self.sql))
         return (
-            f"<h4>{self.name}</h4>{self.table.to_html(index=False, max_rows=50)}"
+            f"<h4>{html.escape(self.name)}</h4>{self.chart_svg()}"
+            f"{self.table.to_html(index=False, max_rows=50)}"
             f"<details><summary>SQL</summary><pre>{sql}</pre></details>"
         )
+
+    def chart_svg(self) -> str:
+        """The default chart as SVG markup, or a short note when it cannot be drawn."""
+        import vl_convert
+
+        try:
+            return str(vl_convert.vegalite_to_svg(self.chart().to_dict()))
+        except Exception as err:  # a chart must never hide the table
+            return f"<p><em>chart unavailable: {html.escape(str(err))}</em></p>"
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-ready record of the result (name, params, sql, table), for reports."""
+        return {
+            "name": self.name,
+            "params": json.loads(json.dumps(dict(self.params), default=str)),
+            "sql": str(self.sql),
+            "table": json.loads(self.table.to_json(orient="split", index=False, date_format="iso")),
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            "text/plain": f"{self.name}\n{self.table.to_string(max_rows=20)}",
+            "text/html": self.to_html(),
+            MIMETYPE: self.to_record(),
+        }
+
+
+#: The mimetype under which a displayed Result carries its data, so a report
+#: run can collect every result table from the executed notebook.
+MIMETYPE = "application/vnd.journeylib.result+json"

@@ -53,4 +53,12 @@ def test_default_chart_is_a_bar_of_the_first_numeric_column():
 def test_sql_renders_as_a_code_block_and_result_as_html():
     result = sample()
     assert result.sql._repr_markdown_() == "```sql\nselect 1\n```"
-    assert "<details><summary>SQL</summary><pre>select 1</pre>" in result._repr_html_()
+    assert "<details><summary>SQL</summary><pre>select 1</pre>" in result.to_html()
+
+
+def test_display_bundle_carries_html_with_svg_chart_and_the_table_as_data():
+    bundle = sample()._repr_mimebundle_()
+    assert "<svg" in bundle["text/html"] and "<table" in bundle["text/html"]
+    record = bundle["application/vnd.journeylib.result+json"]
+    assert record["table"] == {"columns": ["step", "users"], "data": [["view", 10], ["buy", 4]]}
+    assert record["params"] == {"within": "7d"} and record["sql"] == "select 1"
