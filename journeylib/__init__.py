@@ -11,12 +11,15 @@ Examples
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.loading import LoadReport
+from journeylib.quality import data_quality
+from journeylib.remote import Connection, connect
 from journeylib.result import Result
 from journeylib.workspace import Workspace, open
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Connection",
     "DataError",
     "EngineError",
     "Events",
@@ -26,5 +29,7 @@ __all__ = [
     "Result",
     "Workspace",
     "__version__",
+    "connect",
+    "data_quality",
     "open",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import ibis
 import pandas as pd
+from ibis.backends import BaseBackend
 
 from journeylib.errors import EngineError, JourneyError
 
@@ -32,11 +33,41 @@ class Engine:
     42
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None, read_only: bool) -> None:
-        self.con = con
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection | None,
+        path: Path | None,
+        read_only: bool,
+        backend: BaseBackend | None = None,
+    ) -> None:
+        self._con = con
         self.path = path
         self.read_only = read_only
-        self.ibis = ibis.duckdb.from_connection(con)
+        self.ibis: BaseBackend = (
+            backend if backend is not None else ibis.duckdb.from_connection(con)
+        )
+
+    @classmethod
+    def over(cls, backend: BaseBackend) -> Engine:
+        """An engine over any Ibis backend (Spark, BigQuery, ...): analyses only, no loads."""
+        if backend.name == "duckdb":
+            return cls(backend.con, None, False, backend)
+        return cls(None, None, True, backend)
+
+    @property
+    def name(self) -> str:
+        """The backend's name: ``duckdb``, ``pyspark``, ``bigquery``..."""
+        return str(self.ibis.name)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (loads and raw SQL need a DuckDB workspace)."""
+        if self._con is None:
+            raise EngineError(
+                f"This needs a DuckDB workspace; the events live on {self.name}. "
+                "Analyses run there; loads and raw SQL run in jl.open()."
+            )
+        return self._con
 
     @classmethod
     def connect(cls, path: str | Path | None, *, read_only: bool = False) -> Engine:
@@ -90,6 +121,10 @@ class Engine:
             return frame
         except duckdb.Error as err:
             raise EngineError(f"{what} failed in the engine: {_describe(err)}") from None
+        except Exception as err:
+            if _is_engine_error(err):
+                raise EngineError(f"{what} failed on {self.name}: {_describe(err)}") from None
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -107,7 +142,13 @@ class Engine:
         self.con.close()
 
 
-def _describe(err: duckdb.Error) -> str:
+def _is_engine_error(err: Exception) -> bool:
+    """Errors raised by Ibis or a remote engine (Spark, a warehouse), not by our own code."""
+    module = type(err).__module__
+    return module.startswith(("ibis.", "pyspark", "py4j", "google.", "snowflake", "trino"))
+
+
+def _describe(err: Exception) -> str:
     """The first line of a DuckDB message, without its internal detail."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     return text

@@ -3,7 +3,11 @@
 # lint, format check, type check and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev
+bash scripts/setup.sh dev,spark
+# Debian packages the tests need: a Java runtime for the local-Spark group.
+if ! command -v java >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
 .venv/bin/ruff check
 .venv/bin/ruff format --check
 .venv/bin/mypy

@@ -1,0 +1,294 @@
+"""Scheduled reports: run a parameterised notebook with papermill, atomically.
+
+:func:`run_report` checks the parameters against the notebook's ``parameters``
+cell (papermill's ``name: type = value  # help`` form) before starting, runs
+the notebook into a temporary folder beside ``out``, and only when every cell
+succeeded moves into ``out``: the executed notebook, ``report.html`` (no code
+cells; charts are inline SVG, so it renders with no network), every displayed
+:class:`~journeylib.result.Result` table as CSV and Parquet under ``tables/``,
+and ``manifest.json`` (parameters, input files with checksums and row counts,
+versions, timings). On failure the previous report is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from journeylib.errors import JourneyError, ParameterError
+from journeylib.loading import MIMETYPE as LOAD_MIMETYPE
+from journeylib.result import MIMETYPE as RESULT_MIMETYPE
+
+
+class ReportError(JourneyError):
+    """A report run failed; the message names the failing cell."""
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One declared notebook parameter."""
+
+    name: str
+    type: str
+    default: str
+    help: str
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, NotebookParameter]:
+    """The parameters a notebook declares in its cell tagged ``parameters``.
+
+    Examples
+    --------
+    >>> import nbformat, tempfile
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    >>> cell = nbformat.v4.new_code_cell('lookback: str = "30d"  # attribution lookback')
+    >>> cell.metadata["tags"] = ["parameters"]
+    >>> nb.cells.append(cell)
+    >>> path = Path(tempfile.mkdtemp()) / "n.ipynb"
+    >>> nbformat.write(nb, path)
+    >>> notebook_parameters(path)["lookback"].type
+    'str'
+    """
+    import papermill
+
+    path = _existing(notebook)
+    declared = papermill.inspect_notebook(str(path))
+    return {
+        name: NotebookParameter(
+            name,
+            str(info.get("inferred_type_name") or "None"),
+            str(info.get("default")),
+            str(info.get("help") or ""),
+        )
+        for name, info in declared.items()
+    }
+
+
+def coerce_parameters(
+    values: Mapping[str, object], declared: Mapping[str, NotebookParameter]
+) -> dict[str, object]:
+    """Check names and convert text values to the declared types.
+
+    Examples
+    --------
+    >>> declared = {"periods": NotebookParameter("periods", "int", "8", "")}
+    >>> coerce_parameters({"periods": "12"}, declared)
+    {'periods': 12}
+    """
+    converted: dict[str, object] = {}
+    for name, value in values.items():
+        if name not in declared:
+            raise ParameterError(
+                "-p",
+                name,
+                allowed=sorted(declared),
+                reason="The notebook declares no such parameter.",
+            )
+        kind = declared[name].type
+        converted[name] = _convert(name, value, kind) if isinstance(value, str) else value
+    return converted
+
+
+def _convert(name: str, value: str, kind: str) -> object:
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            lowered = value.strip().lower()
+            if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+                raise ValueError(value)
+            return lowered in {"true", "1", "yes"}
+        if kind in {"list", "dict"} or kind.startswith(("list[", "dict[")):
+            parsed = yaml.safe_load(value)
+            if not isinstance(parsed, list if kind.startswith("list") else dict):
+                raise ValueError(value)
+            return parsed
+    except (ValueError, yaml.YAMLError):
+        raise ParameterError(name, value, reason=f"Expected a value of type {kind}.") from None
+    return value
+
+
+def run_report(
+    notebook: str | Path,
+    parameters: Mapping[str, object] | None = None,
+    out: str | Path = "reports/latest",
+    *,
+    kernel: str = "python3",
+    timeout_seconds: int | None = None,
+) -> Path:
+    """Run ``notebook`` with ``parameters`` and publish the report into ``out``.
+
+    Returns ``out``. Raises ParameterError for unknown or mistyped parameters
+    (before anything runs) and ReportError naming the failing cell.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    source = _existing(notebook)
+    values = coerce_parameters(parameters or {}, notebook_parameters(source))
+    target = Path(out).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    started = time.time()
+    try:
+        executed = work / source.name
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=values,
+                kernel_name=kernel,
+                progress_bar=False,
+                execution_timeout=timeout_seconds,
+            )
+        except PapermillExecutionError as err:
+            first_line = next((ln for ln in err.source.splitlines() if ln.strip()), "")
+            raise ReportError(
+                f"{source.name}: cell {_source_position(executed, err.cell_index)}"
+                f" ({first_line.strip()[:80]!r}) failed: "
+                f"{err.ename}: {err.evalue}. The previous report in {target} is unchanged."
+            ) from None
+        _publish(work, executed, source, values, started)
+        _swap(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
+
+
+def _publish(
+    work: Path, executed: Path, source: Path, values: Mapping[str, object], started: float
+) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    book = nbformat.read(executed, as_version=4)
+    tables = work / "tables"
+    tables.mkdir()
+    written: list[dict[str, object]] = []
+    inputs: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for output in (o for cell in book.cells for o in cell.get("outputs", [])):
+        data = output.get("data", {})
+        if RESULT_MIMETYPE in data:
+            record = data[RESULT_MIMETYPE]
+            frame = pd.DataFrame(record["table"]["data"], columns=record["table"]["columns"])
+            name = _slug(record["name"], seen)
+            frame.to_csv(tables / f"{name}.csv", index=False)
+            frame.to_parquet(tables / f"{name}.parquet", index=False)
+            (tables / f"{name}.sql").write_text(record["sql"] + "\n", encoding="utf-8")
+            written.append(
+                {"name": record["name"], "file": f"tables/{name}.csv", "rows": len(frame)}
+            )
+        if LOAD_MIMETYPE in data:
+            inputs.extend(data[LOAD_MIMETYPE]["files"])
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    body, _ = exporter.from_notebook_node(book)
+    (work / "report.html").write_text(_offline(body), encoding="utf-8")
+    cells = [
+        {"cell": i, "seconds": cell.get("metadata", {}).get("papermill", {}).get("duration")}
+        for i, cell in enumerate(book.cells)
+        if cell.cell_type == "code"
+    ]
+    manifest = {
+        "notebook": str(source),
+        "parameters": json.loads(json.dumps(dict(values), default=str)),
+        "inputs": inputs,
+        "tables": written,
+        "versions": {"python": platform.python_version(), **_versions()},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 3),
+        "cells": cells,
+    }
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def _source_position(executed: Path, index: int) -> int:
+    """1-based position in the author's notebook of executed cell ``index``.
+
+    papermill inserts an ``injected-parameters`` cell that the author never wrote.
+    """
+    import nbformat
+
+    book = nbformat.read(executed, as_version=4)
+    injected = sum(
+        1 for cell in book.cells[:index] if "injected-parameters" in cell.metadata.get("tags", [])
+    )
+    return index - injected + 1
+
+
+def _offline(html: str) -> str:
+    """Drop script tags that load from the network: the report must open offline."""
+    return re.sub(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>", "", html)
+
+
+def _swap(work: Path, target: Path) -> None:
+    """Put ``work`` in place of ``target``; at every moment one complete report exists."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{time.time_ns()}")
+        target.rename(old)
+    work.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _versions() -> dict[str, str]:
+    names = ["journeylib", "duckdb", "ibis-framework", "pandas", "altair", "papermill"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _slug(name: str, seen: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "result"
+    slug, n = base, 1
+    while slug in seen:
+        n += 1
+        slug = f"{base}_{n}"
+    seen.add(slug)
+    return slug
+
+
+def _existing(notebook: str | Path) -> Path:
+    path = Path(notebook)
+    if not path.is_file():
+        raise ParameterError("notebook", str(notebook), reason="No such notebook file.")
+    return path
+
+
+def parameters_help(notebook: str | Path) -> str:
+    """The notebook's parameters as lines of ``name: type = default  # help``."""
+    return "\n".join(
+        f"{p.name}: {p.type} = {p.default}  # {p.help}".rstrip(" #")
+        for p in notebook_parameters(notebook).values()
+    )
+
+
+__all__ = [
+    "ReportError",
+    "coerce_parameters",
+    "notebook_parameters",
+    "parameters_help",
+    "run_report",
+]

@@ -1,0 +1,114 @@
+"""Report runs: parameters checked first, atomic publish, failures leave the last report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import journeylib as jl
+from journeylib.cli import main
+from journeylib.report import ReportError, notebook_parameters, run_report
+
+PARAMETERS = 'title: str = "Weekly"  # report title\nsteps: int = 3  # how many steps\nfail: bool = False  # fail on purpose'
+BODY = [
+    "import pandas as pd\nfrom journeylib.result import Result\nfrom journeylib.sql import SQL",
+    "# a result whose table depends on the parameters\n"
+    "Result(title, pd.DataFrame({'step': [f's{i}' for i in range(steps)], 'users': list(range(steps, 0, -1))}), SQL('select 1'))",
+    "if fail:\n    raise ValueError('the data is broken')",
+]
+
+
+def notebook(tmp_path: Path) -> Path:
+    book = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(PARAMETERS)
+    params.metadata["tags"] = ["parameters"]
+    book.cells = [nbformat.v4.new_markdown_cell("# Test report"), params]
+    book.cells += [nbformat.v4.new_code_cell(code) for code in BODY]
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "report.ipynb"
+    nbformat.write(book, path)
+    return path
+
+
+def test_parameters_are_read_from_the_tagged_cell(tmp_path):
+    declared = notebook_parameters(notebook(tmp_path))
+    assert {name: p.type for name, p in declared.items()} == {
+        "title": "str",
+        "steps": "int",
+        "fail": "bool",
+    }
+    assert declared["steps"].help == "how many steps"
+
+
+def test_a_successful_run_publishes_notebook_html_tables_and_manifest(tmp_path):
+    out = run_report(notebook(tmp_path), {"title": "Funnel", "steps": "4"}, tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "report.html",
+        "report.ipynb",
+        "tables",
+    ]
+    table = pd.read_csv(out / "tables" / "funnel.csv")
+    assert table.users.tolist() == [4, 3, 2, 1]  # steps=4 reached the notebook as an int
+    assert pd.read_parquet(out / "tables" / "funnel.parquet").step.tolist() == [
+        "s0",
+        "s1",
+        "s2",
+        "s3",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"] == {"title": "Funnel", "steps": 4}
+    assert manifest["tables"] == [{"name": "Funnel", "file": "tables/funnel.csv", "rows": 4}]
+    assert manifest["versions"]["duckdb"].startswith("2.")
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "Test report" in html
+    assert "Result(title" not in html  # no code cells in the report
+    assert 'src="http' not in html  # nothing to fetch from the network
+
+
+def test_a_failing_run_names_the_cell_and_leaves_the_previous_report(tmp_path):
+    book = notebook(tmp_path)
+    out = run_report(book, {"steps": "2"}, tmp_path / "out")
+    before = (out / "tables" / "weekly.csv").read_text()
+    with pytest.raises(
+        ReportError,
+        match=r"report.ipynb: cell 5 \('if fail:'\) failed: ValueError: the data is broken",
+    ):
+        run_report(book, {"steps": "5", "fail": "true"}, tmp_path / "out")
+    assert (out / "tables" / "weekly.csv").read_text() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"stpes": "3"}, r"'stpes' for parameter '-p'.*Did you mean 'steps'"),
+        ({"steps": "three"}, r"'three' for parameter 'steps'. Expected a value of type int"),
+        ({"fail": "maybe"}, r"'maybe' for parameter 'fail'. Expected a value of type bool"),
+    ],
+)
+def test_unknown_or_mistyped_parameters_are_refused_before_running(tmp_path, params, message):
+    with pytest.raises(jl.ParameterError, match=message):
+        run_report(notebook(tmp_path), params, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_command_exit_codes(tmp_path, capsys):
+    book = str(notebook(tmp_path))
+    out = str(tmp_path / "out")
+    assert main(["report", book, "-p", "steps", "2", "--out", out]) == 0
+    assert main(["report", book, "-p", "stepz", "2", "--out", out]) == 2
+    assert "Did you mean 'steps'" in capsys.readouterr().err
+    assert main(["report", book, "-p", "fail", "yes", "--out", out]) == 1
+    assert "cell 5 ('if fail:') failed" in capsys.readouterr().err
+    assert (Path(out) / "tables" / "weekly.csv").exists()
+    assert main(["report", book, "--show-parameters"]) == 0
+    assert "steps: int = 3  # how many steps" in capsys.readouterr().out
