@@ -31,7 +31,7 @@ def _chart_widget() -> alt.JupyterChart:
     if not _offline:
         alt.JupyterChart.enable_offline()
         _offline = True
-    return alt.JupyterChart(alt.Chart().mark_point())
+    return alt.JupyterChart(alt.Chart().mark_point(), embed_options={"renderer": "svg"})
 
 
 class AnalysisPanel:

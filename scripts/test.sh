@@ -4,9 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev,spark
-# Debian packages the tests need: a Java runtime for the local-Spark group.
-if ! command -v java >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+# Debian packages the tests need: a Java runtime for the local-Spark group,
+# Chromium for the real-browser tests (Playwright drives it; no browser download).
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 .venv/bin/ruff check
 .venv/bin/ruff format --check
