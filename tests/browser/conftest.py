@@ -88,7 +88,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
             break
         except OSError:
             time.sleep(0.5)

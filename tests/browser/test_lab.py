@@ -31,7 +31,7 @@ def run_all(page) -> None:
         try:
             page.wait_for_selector(".vega-embed svg .role-title-text", timeout=30_000)
             return
-        except Exception:  # noqa: BLE001 - retried below
+        except Exception:
             page.wait_for_timeout(1000)
     raise AssertionError("the notebook's chart never drew")
 
