@@ -33,7 +33,7 @@ def require_file(path: Path) -> None:
 def json_lines(path: Path) -> tuple[str, list[object]]:
     """A SELECT of ``_row``, ``_raw`` and ``_doc`` (JSON, NULL when invalid) per line.
 
-    Blank lines are skipped but still counted, so ``_row`` is the line number.
+    Empty lines are skipped but still counted, so ``_row`` is the line number.
     Gzipped files (``.gz``) are read as they are.
 
     Examples
@@ -47,7 +47,7 @@ def json_lines(path: Path) -> tuple[str, list[object]]:
         " select row_number() over () as _row, line as _raw"
         " from read_csv(?, columns={'line': 'VARCHAR'}, header=false, delim=e'\\x1e\\x1f',"
         " quote='', escape='', auto_detect=false, max_line_size=100000000)"
-        ") where trim(coalesce(_raw, '')) <> ''"
+        ") where _raw <> ''"
     )
     return sql, [str(path)]
 

@@ -1,14 +1,133 @@
-"""ga4 export reader (being written)."""
+"""GA4 BigQuery export (``events_YYYYMMDD``), as NDJSON (optionally gzipped) or Parquet.
+
+Field mapping, from Google's documented export schema:
+
+- ``event_time``: ``event_timestamp`` (microseconds since the epoch, UTC;
+  BigQuery's JSON export writes INT64 as a string, both are accepted);
+- ``event_name``: ``event_name``; ``user_id``: ``user_id`` (may be null);
+  ``anonymous_id``: ``user_pseudo_id``;
+- ``session_id``: ``user_pseudo_id:ga_session_id`` (the ``ga_session_id``
+  event parameter is unique per device only);
+- ``source`` / ``medium`` / ``campaign``: the event's own
+  ``collected_traffic_source.manual_*``, else the ``source``/``medium``/
+  ``campaign`` event parameters, else
+  ``session_traffic_source_last_click.manual_campaign.*``, else
+  ``google``/``cpc`` when the event carries a ``gclid`` (as GA4 does);
+- ``revenue``: ``ecommerce.purchase_revenue``, else ``event_value_in_usd``;
+- ``event_id``: none in GA4: the pipeline hashes source, user, time, name and
+  properties;
+- ``properties``: the whole row, with ``event_params`` flattened to
+  ``key: typed value`` at the top level and ``user_properties`` flattened to
+  an object; nothing is dropped.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from journeylib.engine import Engine
-from journeylib.errors import DataError
 from journeylib.sources import ReadOptions, Staged
+from journeylib.sources.common import bad_json_reason, json_lines, require_file
+from journeylib.sql import literal
+
+_KEY_VALUES = (
+    '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"VARCHAR",'
+    '"float_value":"DOUBLE","double_value":"DOUBLE"}}]'
+)
+#: the fields journeylib reads, parsed once per row (everything else stays in properties)
+_STRUCTURE = (
+    '{"event_timestamp":"VARCHAR","event_name":"VARCHAR","user_id":"VARCHAR",'
+    f'"user_pseudo_id":"VARCHAR","event_params":{_KEY_VALUES},"user_properties":{_KEY_VALUES},'
+    '"collected_traffic_source":{"manual_source":"VARCHAR","manual_medium":"VARCHAR",'
+    '"manual_campaign_name":"VARCHAR","gclid":"VARCHAR"},'
+    '"session_traffic_source_last_click":{"manual_campaign":{"source":"VARCHAR",'
+    '"medium":"VARCHAR","campaign_name":"VARCHAR"}},'
+    '"ecommerce":{"purchase_revenue":"DOUBLE"},"event_value_in_usd":"DOUBLE"}'
+)
+
+
+def _flatten(params: str) -> str:
+    """SQL: a GA4 key/value list as a JSON object of typed values."""
+    value = (
+        "coalesce(to_json(p.value.string_value), to_json(try_cast(p.value.int_value as bigint)),"
+        " to_json(p.value.float_value), to_json(p.value.double_value))"
+    )
+    return f"coalesce(to_json(map_from_entries(list_transform({params}, lambda p: {{'k': p.key, 'v': {value}}}))), '{{}}')"
+
+
+def _texts(params: str) -> str:
+    """SQL: a GA4 key/value list as a MAP of text values, for looking keys up."""
+    value = (
+        "coalesce(p.value.string_value, p.value.int_value,"
+        " cast(p.value.double_value as varchar), cast(p.value.float_value as varchar))"
+    )
+    return f"map_from_entries(list_transform({params}, lambda p: {{'k': p.key, 'v': {value}}}))"
+
+
+def _rows(path: Path) -> tuple[str, list[object]]:
+    """``_row`` and ``_raw`` (the row as JSON text) of an NDJSON or Parquet export."""
+    if path.name.lower().endswith(".parquet"):
+        return (
+            "select file_row_number + 1 as _row,"
+            " json_merge_patch(to_json(t), '{\"file_row_number\": null}')::varchar as _raw"
+            " from read_parquet(?, file_row_number=true) t",
+            [str(path)],
+        )
+    sql, params = json_lines(path)
+    return f"select _row, _raw from ({sql})", params
 
 
 def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
-    """Stage a ga4 export."""
-    raise DataError("the ga4 reader is not written yet", file=str(path))
+    """Stage a GA4 export.
+
+    Examples
+    --------
+    >>> import gzip, json, tempfile, journeylib as jl
+    >>> row = {"event_timestamp": "1704103200000000", "event_name": "page_view",
+    ...        "user_pseudo_id": "d1", "event_params": [
+    ...            {"key": "ga_session_id", "value": {"int_value": "77"}}]}
+    >>> path = Path(tempfile.mkdtemp()) / "events_20240101.ndjson.gz"
+    >>> _ = path.write_bytes(gzip.compress(json.dumps(row).encode()))
+    >>> ws = jl.open()
+    >>> ws.load_events(path, source="ga4").loaded
+    1
+    >>> ws.sql("select session_id, event_time from events").iloc[0].tolist()
+    ['d1:77', Timestamp('2024-01-01 10:00:00+0000', tz='UTC')]
+    """
+    require_file(path)
+    rows, params = _rows(path)
+    traffic = "g.collected_traffic_source"
+    last_click = "g.session_traffic_source_last_click.manual_campaign"
+    gclid = f"{traffic}.gclid is not null"
+    source = f"coalesce({traffic}.manual_source, _params['source'], {last_click}.source, case when {gclid} then 'google' end)"
+    medium = f"coalesce({traffic}.manual_medium, _params['medium'], {last_click}.medium, case when {gclid} then 'cpc' end)"
+    campaign = (
+        f"coalesce({traffic}.manual_campaign_name, _params['campaign'], {last_click}.campaign_name)"
+    )
+    event_time = "make_timestamp(try_cast(g.event_timestamp as bigint))::timestamptz"
+    properties = (
+        "json_merge_patch(_raw, json_merge_patch(json_object('event_params', null,"
+        f" 'user_properties', {_flatten('g.user_properties')}), {_flatten('g.event_params')}))"
+    )
+    sql = (
+        "select _row, _raw,"
+        " case when g is null then 'line' end as _reject_field,"
+        f" case when g is null then {bad_json_reason(path)} end as _reject_reason,"
+        " null::varchar as event_id, g.user_id as user_id, g.user_pseudo_id as anonymous_id,"
+        f" {event_time} as event_time,"
+        f" case when {event_time} is null then g.event_timestamp end as _time_raw, false as _time_naive,"
+        " g.event_name as event_name,"
+        " g.user_pseudo_id || ':' || _params['ga_session_id'] as session_id,"
+        f" null::varchar as channel, {source} as source, {medium} as medium, {campaign} as campaign,"
+        " coalesce(g.ecommerce.purchase_revenue, g.event_value_in_usd) as revenue,"
+        " null::varchar as _revenue_raw,"
+        f" case when g is not null then {properties} end as properties"
+        f" from (select *, {_texts('g.event_params')} as _params from ("
+        f" select _row, _raw, try(from_json(_raw, {literal(_STRUCTURE)})) as g from ({rows})))"
+    )
+    fields = {
+        "event_time": "event_timestamp",
+        "event_name": "event_name",
+        "user_id": "user_pseudo_id",
+    }
+    return Staged(sql, params, fields)
