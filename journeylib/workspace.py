@@ -17,7 +17,7 @@ from journeylib.errors import DataError, ParameterError
 from journeylib.events import Events
 from journeylib.ingest import load_event_file
 from journeylib.schema import create_statements
-from journeylib.sources import ReadOptions, event_readers
+from journeylib.sources import ReadOptions, crm, event_readers, feedback, spend
 
 PathLike = str | Path
 
@@ -65,20 +65,68 @@ class Workspace:
         if source not in readers:
             raise ParameterError("source", source, allowed=sorted(readers))
         options = ReadOptions(mapping=_mapping(mapping), tz=_zone(self.engine, tz))
-        files = _files(paths)
-        reports = [
-            load_event_file(
-                self.engine,
-                path,
-                source=source,
-                options=options,
-                rules=self.channel_rules,
-                session_timeout_us=self.session_timeout_us,
-            )
-            for path in files
-        ]
+        return self._report(
+            [
+                load_event_file(
+                    self.engine,
+                    path,
+                    source=source,
+                    options=options,
+                    rules=self.channel_rules,
+                    session_timeout_us=self.session_timeout_us,
+                )
+                for path in _files(paths)
+            ]
+        )
+
+    def load_deals(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        *,
+        mapping: Mapping[str, str] | PathLike | None = None,
+        tz: str | None = None,
+    ) -> loading.LoadReport:
+        """Load CRM deal exports into ``customers``, with their milestones as events."""
+        zone = _zone(self.engine, tz)
+        return self._report(
+            [crm.load(self.engine, p, mapping=_mapping(mapping), tz=zone) for p in _files(paths)]
+        )
+
+    def load_spend(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        *,
+        format: str = "auto",
+        mapping: Mapping[str, str] | PathLike | None = None,
+    ) -> loading.LoadReport:
+        """Load ad-spend exports (Google Ads, Meta or generic CSV) into ``spend``."""
+        return self._report(
+            [
+                spend.load(self.engine, p, format=format, mapping=_mapping(mapping))
+                for p in _files(paths)
+            ]
+        )
+
+    def load_feedback(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        *,
+        kind: str,
+        mapping: Mapping[str, str] | PathLike | None = None,
+        tz: str | None = None,
+    ) -> loading.LoadReport:
+        """Load survey (``kind="nps"|"csat"``) or ticket (``"ticket"``) exports into ``feedback``."""
+        zone = _zone(self.engine, tz)
+        return self._report(
+            [
+                feedback.load(self.engine, p, kind=kind, mapping=_mapping(mapping), tz=zone)
+                for p in _files(paths)
+            ]
+        )
+
+    def _report(self, files: list[loading.FileReport]) -> loading.LoadReport:
         return loading.LoadReport(
-            reports, loading.rejected_rows(self.engine, [str(p) for p in files])
+            files, loading.rejected_rows(self.engine, [f.origin for f in files])
         )
 
     def events(self) -> Events:
