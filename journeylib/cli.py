@@ -7,7 +7,6 @@ no traceback), 1 on any other failure.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -114,7 +113,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    datasets = importlib.import_module("journeylib.datasets")  # written with the sample data
+    from journeylib import datasets
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

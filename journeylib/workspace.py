@@ -138,7 +138,7 @@ class Workspace:
         names = [
             row[0]
             for row in self.engine.rows(
-                "select table_name from duckdb_tables() where schema_name = 'main'"
+                "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
             )
         ]
         return {
