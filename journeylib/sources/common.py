@@ -52,7 +52,21 @@ def json_lines(path: Path) -> tuple[str, list[object]]:
     return sql, [str(path)]
 
 
-def bad_json_reason(path: Path) -> str:
+def parsed_lines(rows: str, structure: str) -> str:
+    """SQL over ``rows`` (``_row``, ``_raw``) adding ``g``: each row parsed once into
+    the typed struct ``structure`` (a DuckDB JSON structure), NULL when not JSON."""
+    return f"select _row, _raw, try(from_json(_raw, {literal(structure)})) as g from ({rows})"
+
+
+def rejected_when_not_json() -> str:
+    """SQL for the ``_reject_field`` and ``_reject_reason`` of a row ``g`` could not parse."""
+    return (
+        "case when g is null then 'line' end as _reject_field,"
+        f" case when g is null then {bad_json_reason()} end as _reject_reason"
+    )
+
+
+def bad_json_reason() -> str:
     """SQL for the reason given to a line that is not valid JSON."""
     return literal("not valid JSON (a truncated or corrupted line)")
 

@@ -27,8 +27,7 @@ from pathlib import Path
 
 from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
-from journeylib.sources.common import bad_json_reason, json_lines, require_file
-from journeylib.sql import literal
+from journeylib.sources.common import json_lines, parsed_lines, rejected_when_not_json, require_file
 
 _KEY_VALUES = (
     '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"VARCHAR",'
@@ -111,8 +110,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     )
     sql = (
         "select _row, _raw,"
-        " case when g is null then 'line' end as _reject_field,"
-        f" case when g is null then {bad_json_reason(path)} end as _reject_reason,"
+        f" {rejected_when_not_json()},"
         " null::varchar as event_id, g.user_id as user_id, g.user_pseudo_id as anonymous_id,"
         f" {event_time} as event_time,"
         f" case when {event_time} is null then g.event_timestamp end as _time_raw, false as _time_naive,"
@@ -123,7 +121,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         " null::varchar as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
         f" from (select *, {_texts('g.event_params')} as _params from ("
-        f" select _row, _raw, try(from_json(_raw, {literal(_STRUCTURE)})) as g from ({rows})))"
+        f" {parsed_lines(rows, _STRUCTURE)}))"
     )
     fields = {
         "event_time": "event_timestamp",

@@ -24,10 +24,11 @@ from pathlib import Path
 from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
-    bad_json_reason,
     is_naive,
     json_lines,
     parse_time,
+    parsed_lines,
+    rejected_when_not_json,
     require_file,
 )
 from journeylib.sql import literal
@@ -76,15 +77,14 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     campaign = "g.context.campaign"
     sql = (
         "select _row, _raw,"
-        " case when g is null then 'line' end as _reject_field,"
-        f" case when g is null then {bad_json_reason(path)} end as _reject_reason,"
+        f" {rejected_when_not_json()},"
         " g.messageId as event_id, g.userId as user_id, g.anonymousId as anonymous_id,"
         f" {event_time} as event_time, {stamp} as _time_raw, {is_naive(stamp)} as _time_naive,"
         f" {name} as event_name, null::varchar as session_id, null::varchar as channel,"
         f" {campaign}.source as source, {campaign}.medium as medium, {campaign}.name as campaign,"
         f" try_cast({revenue} as double) as revenue, {revenue} as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
-        f" from (select _row, _raw, try(from_json(_raw, {literal(_STRUCTURE)})) as g from ({rows}))"
+        f" from ({parsed_lines(rows, _STRUCTURE)})"
     )
     fields = {
         "event_time": "timestamp",
