@@ -1,7 +1,10 @@
 """JupyterLab on 127.0.0.1 driven by Debian's Chromium through Playwright.
 
-The server runs from a temporary copy of the notebooks; screenshots go to
-``reports/test-artifacts/`` so a person can look at them after a run.
+The server runs from a temporary folder; screenshots go to
+``reports/test-artifacts/`` so a person can look at them after a run. The
+browser and server live for one test module only: Playwright's sync API keeps
+an event loop on the main thread while it runs, and papermill's (asyncio) in
+later tests would wait on it forever.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: scripts/test.sh installs it")
@@ -56,7 +59,7 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A JupyterLab server: (base URL with token, its root folder)."""
     root = tmp_path_factory.mktemp("lab")
