@@ -12,7 +12,8 @@ from journeylib.errors import DataError, EngineError, JourneyError, ParameterErr
 from journeylib.events import Events
 from journeylib.loading import LoadReport
 from journeylib.quality import data_quality
-from journeylib.remote import Connection, connect
+from journeylib.funnels import funnel
+from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
 from journeylib.workspace import Workspace, open
 
@@ -31,5 +32,7 @@ __all__ = [
     "__version__",
     "connect",
     "data_quality",
+    "funnel",
     "open",
+    "read_events",
 ]

@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--format", choices=["table", "json"], default="table")
     info.set_defaults(handler=_info)
 
+    funnel = commands.add_parser("funnel", help="people reaching each step of a funnel")
+    _analysis_input(funnel)
+    funnel.add_argument("--steps", required=True, help="event names in order, comma-separated")
+    funnel.add_argument("--within", default="7d", help="conversion window, e.g. 30m, 7d")
+    funnel.add_argument("--mode", default="ordered", help="ordered, strict_increase or unordered")
+    funnel.add_argument("--window-from", default="entry", help="entry or previous_step")
+    funnel.add_argument("--unit", default="user", help="user or session")
+    funnel.add_argument("--by", help="break down by this column (its value at entry)")
+    funnel.set_defaults(handler=_funnel)
+
     report = commands.add_parser("report", help="run a parameterised notebook into a report folder")
     report.add_argument("notebook")
     report.add_argument(
@@ -98,6 +108,52 @@ def _info(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=1))
     else:
         _print_summary(summary)
+    return 0
+
+
+def _analysis_input(command: argparse.ArgumentParser) -> None:
+    source = command.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", help="workspace file")
+    source.add_argument("--events", help="canonical-column CSV or Parquet file, read in place")
+    command.add_argument("--format", choices=["csv", "json", "table"], default="csv")
+
+
+def _events(args: argparse.Namespace) -> tuple[jl.Events, jl.Workspace | None]:
+    if args.events:
+        return jl.read_events(args.events), None
+    ws = jl.open(args.db, read_only=True)
+    return ws.events(), ws
+
+
+def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
+    """CSV and JSON carry the stable columns (DESIGN.md §5); the table shows everything."""
+    if fmt == "table":
+        print(result.table.to_string(index=False))
+        return
+    table = result.table[[c for c in stable if c in result.table.columns]]
+    if fmt == "json":
+        print(table.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        print(table.to_csv(index=False), end="")
+
+
+def _funnel(args: argparse.Namespace) -> int:
+    from journeylib.funnels import COLUMNS
+
+    events, ws = _events(args)
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    result = jl.funnel(
+        events,
+        steps,
+        args.within,
+        args.mode,
+        by=args.by,
+        unit=args.unit,
+        window_from=args.window_from,
+    )
+    _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
+    if ws is not None:
+        ws.close()
     return 0
 
 

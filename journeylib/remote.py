@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -17,7 +18,7 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from journeylib.engine import Engine
-from journeylib.errors import ParameterError
+from journeylib.errors import DataError, ParameterError
 from journeylib.events import Events
 from journeylib.schema import EVENT_COLUMNS
 
@@ -105,4 +106,30 @@ def connect(
     return Connection(Engine.over(backend), table.select(**columns))
 
 
-__all__ = ["Connection", "connect"]
+def read_events(path: str | Path) -> Events:
+    """Events straight from a canonical-column CSV or Parquet file, no workspace needed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = file.write_text("user_id,event_name,event_time\\nu1,view,2024-01-01T10:00:00Z\\n")
+    >>> read_events(file).count()
+    1
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise DataError("file not found", file=str(source))
+    backend = ibis.duckdb.connect()
+    backend.raw_sql("SET TimeZone = 'UTC'")
+    try:
+        if source.suffix.lower() == ".parquet":
+            table = backend.read_parquet(str(source))
+        else:
+            table = backend.read_csv(str(source), all_varchar=True)
+    except Exception as err:  # the reader could not parse the file at all
+        raise DataError(f"cannot read the file: {err}", file=str(source)) from None
+    return connect(backend, events=table).events()
+
+
+__all__ = ["Connection", "connect", "read_events"]

@@ -71,3 +71,30 @@ def test_unknown_source_exits_2_with_the_closest_name(tmp_path, capsys):
 def test_missing_workspace_exits_2(tmp_path, capsys):
     assert main(["info", "--db", str(tmp_path / "none.duckdb")]) == 2
     assert "No workspace at" in capsys.readouterr().err
+
+
+def test_funnel_from_a_canonical_file_prints_the_stable_columns(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user_id,event_name,event_time\n"
+        "a,view,2024-01-01T10:00:00Z\na,buy,2024-01-01T11:00:00Z\n"
+        "b,view,2024-01-01T10:00:00Z\nb,buy,2024-01-09T10:00:00Z\n"
+    )
+    assert main(["funnel", "--events", str(path), "--steps", "view,buy", "--within", "7d"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "step_index,step,users,conversion_rate,step_conversion_rate",
+        "1,view,2,1.0,1.0",
+        "2,buy,1,0.5,0.5",  # b bought 8 days after the view: outside the 7-day window
+    ]
+    assert main(["funnel", "--events", str(path), "--steps", "view,buy", "--mode", "sloppy"]) == 2
+    assert "Allowed values: ordered, strict_increase, unordered" in capsys.readouterr().err
+
+
+def test_funnel_on_a_workspace_as_json(tmp_path, capsys):
+    events, mapping = files(tmp_path)
+    db = str(tmp_path / "w.duckdb")
+    main(["load", "--db", db, "--source", "csv", "--mapping", str(mapping), str(events)])
+    capsys.readouterr()
+    assert main(["funnel", "--db", db, "--steps", "view,buy", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["step"], r["users"]) for r in rows] == [("view", 2), ("buy", 0)]
