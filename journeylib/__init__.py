@@ -10,9 +10,9 @@ Examples
 
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
+from journeylib.funnels import funnel
 from journeylib.loading import LoadReport
 from journeylib.quality import data_quality
-from journeylib.funnels import funnel
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
 from journeylib.workspace import Workspace, open
