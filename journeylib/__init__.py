@@ -8,6 +8,7 @@ Examples
 0
 """
 
+from journeylib import datasets
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.funnels import funnel
@@ -15,6 +16,7 @@ from journeylib.loading import LoadReport
 from journeylib.quality import data_quality
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
+from journeylib.widgets import explore
 from journeylib.workspace import Workspace, open
 
 __version__ = "0.1.0"
@@ -32,6 +34,8 @@ __all__ = [
     "__version__",
     "connect",
     "data_quality",
+    "datasets",
+    "explore",
     "funnel",
     "open",
     "read_events",

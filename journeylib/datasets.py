@@ -71,3 +71,20 @@ def load_sample(ws: Workspace) -> dict[str, LoadReport]:
         "nps": ws.load_feedback(files["nps"], kind="nps"),
         "tickets": ws.load_feedback(files["tickets"], kind="ticket"),
     }
+
+
+def sample_or(db: str | Path | None = None) -> Workspace:
+    """The workspace at ``db`` (read-only), or the sample loaded in memory when ``db`` is empty.
+
+    Examples
+    --------
+    >>> sample_or("").info()["users"]
+    3000
+    """
+    from journeylib.workspace import open as open_workspace
+
+    if db:
+        return open_workspace(db, read_only=True)
+    ws = open_workspace()
+    load_sample(ws)
+    return ws

@@ -87,7 +87,8 @@ def funnel(
     }
     from journeylib.charts.funnel import funnel_chart
 
-    return Result("Funnel", table, SQL(ibis.to_sql(summary)), params, draw=funnel_chart)
+    name = f"Funnel by {by}" if by else "Funnel"
+    return Result(name, table, SQL(ibis.to_sql(summary)), params, draw=funnel_chart)
 
 
 def _check(steps: Sequence[str], mode: str, unit: str, window_from: str) -> list[str]:

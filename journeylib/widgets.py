@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import altair as alt
+import ibis
 import ipywidgets as widgets
 
 from journeylib.errors import JourneyError
+from journeylib.events import Events
 from journeylib.result import Result
 
 Analysis = Callable[..., Result]
@@ -115,4 +117,53 @@ def _value(control: widgets.ValueWidget) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-__all__ = ["AnalysisPanel"]
+def explore(ev: Events) -> widgets.Tab:
+    """One app with a tab per analysis over ``ev``; every control re-runs its analysis.
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> from journeylib.datasets import sample_or
+    >>> app = explore(sample_or("").events())
+    >>> app.titles
+    ('Funnel',)
+    """
+    return widgets.Tab(children=[funnel_widget(ev).widget], titles=("Funnel",))
+
+
+def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPanel:
+    """The funnel with controls: steps (from the event names present), window, mode, breakdown."""
+    from journeylib.funnels import MODES, funnel
+
+    names = _event_names(ev)
+    chosen = list(steps) if steps else names[:3]
+    controls = {
+        "steps": widgets.TagsInput(
+            value=chosen, allowed_tags=names, allow_duplicates=True, description="Steps"
+        ),
+        "within": widgets.Dropdown(
+            options=["1h", "1d", "7d", "14d", "30d"], value="7d", description="Within"
+        ),
+        "mode": widgets.Dropdown(options=list(MODES), value="ordered", description="Mode"),
+        "by": widgets.Dropdown(
+            options=[("none", None), "channel", "source", "medium", "campaign"],
+            value=None,
+            description="By",
+        ),
+    }
+    return AnalysisPanel("Funnel", funnel, controls, {"ev": ev})
+
+
+def _event_names(ev: Events, top: int = 50) -> list[str]:
+    """The most frequent event names, most frequent first."""
+    t = ev.table
+    counts = (
+        t.group_by("event_name")
+        .aggregate(n=t.count())
+        .order_by(ibis.desc("n"), "event_name")
+        .limit(top)
+    )
+    return [str(name) for name in ev.engine.run(counts, what="listing event names").event_name]
+
+
+__all__ = ["AnalysisPanel", "explore", "funnel_widget"]

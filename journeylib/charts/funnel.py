@@ -59,6 +59,24 @@ def funnel_chart(result: Result) -> alt.Chart:
         )
         .properties(**base(result.name))
     )
-    if keys:
-        chart = chart.encode(column=alt.Column(f"{keys[0]}:N"))
+    if keys:  # one bar per value, side by side within each step
+        by = keys[0]
+        grouped: alt.Chart = (
+            alt.Chart(long[long.status == "reached"])
+            .mark_bar()
+            .encode(
+                x=alt.X("label:N", sort=None, title="Step"),
+                xOffset=alt.XOffset(f"{by}:N"),
+                y=alt.Y("people:Q", title="People"),
+                color=alt.Color(f"{by}:N", title=by.replace("_", " ")),
+                tooltip=[
+                    "label:N",
+                    f"{by}:N",
+                    "people:Q",
+                    alt.Tooltip("conversion_rate:Q", format=".1%"),
+                ],
+            )
+            .properties(**base(result.name))
+        )
+        return grouped
     return chart

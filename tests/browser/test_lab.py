@@ -1,64 +1,82 @@
-"""In a real browser: run a notebook in JupyterLab, turn a control, see the chart change."""
+"""In a real browser: the quickstart notebook in JupyterLab, and the HTML report offline."""
 
 from __future__ import annotations
 
-import nbformat
+import shutil
+from pathlib import Path
+
 import pytest
+
+from journeylib.report import run_report
 
 pytestmark = pytest.mark.slow
 
-CELLS = [
-    "import ipywidgets as w, pandas as pd\n"
-    "from journeylib.result import Result\nfrom journeylib.sql import SQL\n"
-    "from journeylib.widgets import AnalysisPanel",
-    "def steps(within):\n"
-    "    users = {'1d': 2, '7d': 7}[within]\n"
-    "    return Result(f'Funnel within {within}', pd.DataFrame({'step': ['view', 'buy'], 'users': [10, users]}), SQL(''))",
-    "AnalysisPanel('Funnel', steps, {'within': w.Dropdown(options=['1d', '7d'], value='1d')})",
-]
+NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
+TITLES = ".vega-embed svg .role-title-text"
 
 
 def titles(page) -> list[str]:
-    return page.eval_on_selector_all(
-        ".vega-embed svg .role-title-text", "nodes => nodes.map(n => n.textContent)"
-    )
+    return page.eval_on_selector_all(TITLES, "nodes => nodes.map(n => n.textContent)")
 
 
-def run_all(page) -> None:
-    """Run all cells; the first request after a fresh start is sometimes ignored, so retry."""
+def run_all(page, artifacts, name: str) -> None:
+    """Run all cells; the first request after a fresh start is sometimes ignored, so retry.
+
+    The command's promise is not awaited: it settles only when every cell has run.
+    """
     for _ in range(3):
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         try:
-            page.wait_for_selector(".vega-embed svg .role-title-text", timeout=30_000)
+            page.wait_for_selector(TITLES, timeout=90_000)
             return
         except Exception:
             page.wait_for_timeout(1000)
-    raise AssertionError("the notebook's chart never drew")
+    page.screenshot(path=str(artifacts / f"{name}-never-drew.png"))
+    raise AssertionError(
+        f"the notebook's chart never drew: see {artifacts / (name + '-never-drew.png')}"
+    )
 
 
-def test_changing_a_control_redraws_the_chart(lab, browser, artifacts):
+def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifacts):
     url, root = lab
-    book = nbformat.v4.new_notebook()
-    book.cells = [nbformat.v4.new_code_cell(code) for code in CELLS]
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(book, root / "panel.ipynb")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url.format(path="panel.ipynb"))
+    shutil.copy(NOTEBOOKS / "quickstart.ipynb", root / "quickstart.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url.format(path="quickstart.ipynb"))
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
-    run_all(page)
-    assert titles(page) == ["Funnel within 1d"]
-    page.screenshot(path=str(artifacts / "panel-before.png"))
-    page.select_option(".widget-dropdown select", "7d")
+    run_all(page, artifacts, "quickstart")
+    assert titles(page) == ["Funnel"]
+    page.locator(".jp-OutputArea-output .vega-embed").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "quickstart-before.png"))
+    page.locator(".widget-dropdown", has_text="By").locator("select").select_option(label="channel")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.vega-embed svg .role-title-text')]"
-        ".some(n => n.textContent === 'Funnel within 7d')",
-        timeout=30_000,
+        f"() => [...document.querySelectorAll('{TITLES}')].some(n => n.textContent === 'Funnel by channel')",
+        timeout=60_000,
     )
-    assert titles(page) == ["Funnel within 7d"]
-    page.screenshot(path=str(artifacts / "panel-after.png"))
+    assert titles(page) == ["Funnel by channel"]
+    legend = page.eval_on_selector_all(
+        ".vega-embed svg .role-legend-label text", "n => n.map(x => x.textContent)"
+    )
+    assert {"Email", "Paid Social", "Paid Search"} <= set(legend)  # bars per channel
+    page.screenshot(path=str(artifacts / "quickstart-after.png"))
     page.close()
+
+
+def test_the_html_report_draws_its_charts_with_the_network_off(browser, artifacts, tmp_path):
+    out = run_report(NOTEBOOKS / "journey_report.ipynb", {"within": "3d"}, tmp_path / "report")
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto((out / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    # three results, each with its chart drawn as SVG marks
+    charts = page.eval_on_selector_all(
+        "svg", "nodes => nodes.filter(n => n.querySelector('path, rect')).length"
+    )
+    assert charts >= 3
+    headings = page.eval_on_selector_all("h4", "nodes => nodes.map(n => n.textContent)")
+    assert headings == ["Data quality", "Funnel", "Funnel by channel"]
+    assert [u for u in requested if not u.startswith("file:")] == []
+    page.screenshot(path=str(artifacts / "report-offline.png"), full_page=True)
+    context.close()
