@@ -88,8 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(handler=_report)
 
-    demo = commands.add_parser("demo", help="load the bundled sample exports and summarise them")
-    demo.add_argument("--out", default="reports/demo", help="folder for the demo workspace")
+    demo = commands.add_parser("demo", help="sample exports -> workspace -> full journey report")
+    demo.add_argument(
+        "--out", default="reports/demo", help="folder for the workspace and the report"
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -170,6 +172,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from journeylib import datasets
+    from journeylib.report import run_report
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -179,7 +182,10 @@ def _demo(args: argparse.Namespace) -> int:
         for name, report in datasets.load_sample(ws).items():
             print(f"{name}: {report.loaded} rows loaded, {report.rejected} rejected")
         _print_summary(ws.info())
-    print(f"workspace written to {db}")
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "journey_report.ipynb"
+    folder = run_report(notebook, {"db": str(db.resolve())}, out / "report")
+    print(f"workspace: {db}")
+    print(f"report:    {folder / 'report.html'} (tables in {folder / 'tables'})")
     return 0
 
 

@@ -98,3 +98,14 @@ def test_funnel_on_a_workspace_as_json(tmp_path, capsys):
     assert main(["funnel", "--db", db, "--steps", "view,buy", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["step"], r["users"]) for r in rows] == [("view", 2), ("buy", 0)]
+
+
+def test_demo_loads_the_sample_and_publishes_the_report(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ga4: 38815 rows loaded, 0 rejected" in out
+    assert (tmp_path / "report" / "report.html").exists()
+    funnel = (tmp_path / "report" / "tables" / "funnel.csv").read_text().splitlines()
+    assert funnel[1].startswith("1,session_start,3000,") and funnel[-1].startswith(
+        "6,purchase,1434,"
+    )
