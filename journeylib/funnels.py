@@ -286,22 +286,25 @@ def _summary(levels: ir.Table, size: int, keys: list[str]) -> ir.Table:
     for k in range(1, size + 1):
         reached = levels.level >= k
         previous = levels[f"t{k - 1}"] if k > 1 else levels.t1
-        from_previous = (levels[f"t{k}"].epoch_seconds() - previous.epoch_seconds()).cast("float64")
-        from_entry = (levels[f"t{k}"].epoch_seconds() - levels.t1.epoch_seconds()).cast("float64")
+        # NULL outside the units that reached step k (a median ``where=`` does not compile on Spark)
+        from_previous = ibis.cases(
+            (reached, (levels[f"t{k}"].epoch_seconds() - previous.epoch_seconds()).cast("float64"))
+        )
+        from_entry = ibis.cases(
+            (reached, (levels[f"t{k}"].epoch_seconds() - levels.t1.epoch_seconds()).cast("float64"))
+        )
         grouped = levels.group_by(keys) if keys else levels
         parts.append(
             grouped.aggregate(
                 step_index=ibis.literal(k, type="int32"),
                 users=reached.sum().cast("int64"),
                 in_progress=((levels.level == k - 1) & levels.in_progress).sum().cast("int64"),
-                median_seconds_from_previous=from_previous.median(where=reached)
+                median_seconds_from_previous=from_previous.median()
                 if k > 1
                 else ibis.null("float64"),
-                mean_seconds_from_previous=from_previous.mean(where=reached)
-                if k > 1
-                else ibis.null("float64"),
-                median_seconds_from_entry=from_entry.median(where=reached),
-                mean_seconds_from_entry=from_entry.mean(where=reached),
+                mean_seconds_from_previous=from_previous.mean() if k > 1 else ibis.null("float64"),
+                median_seconds_from_entry=from_entry.median(),
+                mean_seconds_from_entry=from_entry.mean(),
             )
         )
     return ibis.union(*parts, distinct=False).order_by([*keys, "step_index"])

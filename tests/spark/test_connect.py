@@ -27,3 +27,65 @@ def test_counts_filters_and_ranges_agree(on_both):
         assert ev.where(event_name="view").count() == 3
         assert ev.where(channel="Email").between("2024-01-01", "2024-02-01").count() == 1
         assert ev.where(user_id="o'brien").count() == 1
+
+
+JOURNEYS = pd.DataFrame(
+    {
+        "event_id": [f"e{i}" for i in range(9)],
+        "user_id": ["a", "a", "a", "b", "b", "c", "c", "c", "d"],
+        "event_time": pd.to_datetime(
+            [
+                "2024-01-01T10:00Z",
+                "2024-01-01T10:05Z",
+                "2024-01-02T09:00Z",
+                "2024-01-01T10:00Z",
+                "2024-01-09T10:00Z",
+                "2024-01-03T10:00Z",
+                "2024-01-03T10:00Z",
+                "2024-01-03T12:00Z",
+                "2024-01-04T10:00Z",
+            ]
+        ),
+        "event_name": ["view", "cart", "buy", "view", "cart", "cart", "view", "buy", "view"],
+        "channel": [
+            "Email",
+            "Email",
+            "Direct",
+            "Direct",
+            "Direct",
+            "Email",
+            "Email",
+            "Email",
+            "Direct",
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "window_from"),
+    [
+        ("ordered", "entry"),
+        ("strict_increase", "entry"),
+        ("unordered", "entry"),
+        ("ordered", "previous_step"),
+    ],
+)
+def test_funnels_agree_on_spark_and_duckdb(on_both, mode, window_from):
+    import journeylib as jl
+
+    duck, spark = on_both(JOURNEYS)
+    tables = [
+        jl.funnel(
+            ev,
+            ["view", "cart", "buy"],
+            within="1d",
+            mode=mode,
+            window_from=window_from,
+            by="channel",
+        ).table
+        for ev in (duck, spark)
+    ]
+    columns = ["channel", "step_index", "users", "in_progress", "mean_seconds_from_entry"]
+    pd.testing.assert_frame_equal(tables[0][columns], tables[1][columns], check_dtype=False)
+    assert tables[0].users.sum() > 0
