@@ -6,9 +6,10 @@ Paths and time zones are bound as parameters; identifiers go through
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from journeylib.errors import DataError
+from journeylib.errors import DataError, closest
 from journeylib.sql import ident, literal
 
 #: How every CSV export is read: all text (types are checked row by row), the
@@ -28,6 +29,19 @@ def require_file(path: Path) -> None:
         raise DataError("file not found", file=str(path))
     if path.stat().st_size == 0:
         raise DataError("the file is empty: there is nothing to load", file=str(path))
+
+
+def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: Path) -> None:
+    """Raise a DataError naming the first mapped column missing from the file, with the closest one."""
+    for canonical, source in mapping.items():
+        if source not in columns:
+            hint = closest(source, columns)
+            raise DataError(
+                f"column {source!r} (for {canonical}) is not in the file"
+                + (f"; did you mean {hint!r}?" if hint else f"; its columns are {sorted(columns)}"),
+                file=str(path),
+                field=source,
+            )
 
 
 def json_lines(path: Path) -> tuple[str, list[object]]:

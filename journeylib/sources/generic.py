@@ -9,10 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from journeylib.engine import Engine
-from journeylib.errors import DataError, ParameterError, closest
+from journeylib.errors import DataError, ParameterError
 from journeylib.schema import EVENT_COLUMNS
 from journeylib.sources import ReadOptions, Staged
-from journeylib.sources.common import CSV_OPTIONS, is_naive, parse_time, require_file
+from journeylib.sources.common import (
+    CSV_OPTIONS,
+    is_naive,
+    parse_time,
+    require_columns,
+    require_file,
+)
 from journeylib.sql import ident, literal
 
 MAPPABLE = [c for c in EVENT_COLUMNS if c not in {"properties", "origin"}]
@@ -60,15 +66,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         raise DataError(f"cannot read the file: {err}", file=str(path)) from None
     mapping = {c: c for c in MAPPABLE if c in columns}
     mapping.update(options.mapping)
-    for canonical, source in mapping.items():
-        if source not in columns:
-            hint = closest(source, columns)
-            raise DataError(
-                f"mapped column {source!r} (for {canonical}) is not in the file"
-                + (f"; did you mean {hint!r}?" if hint else f"; its columns are {sorted(columns)}"),
-                file=str(path),
-                field=source,
-            )
+    require_columns(mapping, list(columns), path)
     for required in ("event_name", "event_time"):
         if required not in mapping:
             raise DataError(

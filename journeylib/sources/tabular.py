@@ -14,10 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from journeylib.engine import Engine
-from journeylib.errors import DataError, ParameterError, closest
+from journeylib.errors import DataError, ParameterError
 from journeylib.loading import Check
 from journeylib.sources import Staged
-from journeylib.sources.common import CSV_OPTIONS, is_naive, parse_time, require_file
+from journeylib.sources.common import (
+    CSV_OPTIONS,
+    is_naive,
+    parse_time,
+    require_columns,
+    require_file,
+)
 from journeylib.sql import ident, literal
 
 KINDS = ("text", "time", "date", "number")
@@ -66,15 +72,7 @@ def stage(
         if canonical not in known:
             raise ParameterError("mapping", canonical, allowed=sorted(known))
     mapping = {k: v for k, v in defaults.items() if v in columns} | dict(mapping or {})
-    for canonical, source in mapping.items():
-        if source not in columns:
-            hint = closest(source, columns)
-            raise DataError(
-                f"column {source!r} (for {canonical}) is not in the file"
-                + (f"; did you mean {hint!r}?" if hint else f"; its columns are {columns}"),
-                file=str(path),
-                field=source,
-            )
+    require_columns(mapping, columns, path)
     for field in fields:
         if field.required and field.name not in mapping and field.name not in (derived or {}):
             raise DataError(
