@@ -51,6 +51,7 @@ def funnel(
     mode: str = "ordered",
     *,
     by: str | None = None,
+    exclude: Sequence[str] | None = None,
     unit: str = "user",
     window_from: str = "entry",
 ) -> Result:
@@ -72,7 +73,10 @@ def funnel(
     window = parse_duration(within, param="within")
     if by is not None and by not in ev.table.columns:
         raise ParameterError("by", by, allowed=ev.table.columns, reason="No such column.")
-    levels = unit_levels(ev, names, window, mode, unit=unit, window_from=window_from, by=by)
+    excluded = [str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])]
+    levels = unit_levels(
+        ev, names, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
+    )
     keys = [by] if by else []
     summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")
@@ -84,6 +88,7 @@ def funnel(
         "unit": unit,
         "window_from": window_from,
         "by": by,
+        "exclude": excluded,
     }
     from journeylib.charts.funnel import funnel_chart
 
@@ -132,11 +137,14 @@ def unit_levels(
     unit: str = "user",
     window_from: str = "entry",
     by: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> ir.Table:
     """Each unit's best level, its best attempt's step times and whether it is in progress.
 
     Columns: ``unit``, ``level``, ``t1``..``tK`` (NULL beyond the level),
     ``in_progress`` and, with ``by``, the unit's value at its first entry.
+    A unit whose best attempt has an ``exclude`` event strictly between its
+    first and last reached step is left out altogether.
     """
     rows = step_events(ev, steps, unit)
     span = _interval(window)
@@ -152,6 +160,8 @@ def unit_levels(
         )
     data_end = ev.table.event_time.max().as_scalar()
     best = _best(attempts, len(steps), span, data_end, from_previous=window_from == "previous_step")
+    if exclude:
+        best = _without_excluded(ev, best, exclude, len(steps), unit)
     if by is None:
         return best
     t = ev.table
@@ -159,6 +169,22 @@ def unit_levels(
     entries = t.filter([t.event_name == steps[0], key.notnull()])
     values = entries.group_by(unit=key).aggregate(by_value=entries[by].argmin(entries.event_time))
     return best.left_join(values, "unit").select(best, values.by_value.fill_null("(none)").name(by))
+
+
+def _without_excluded(
+    ev: Events, best: ir.Table, exclude: Sequence[str], size: int, unit: str
+) -> ir.Table:
+    """Drop units with an excluded event strictly between the first and last step of their best attempt."""
+    t = ev.table
+    key = t.user_id if unit == "user" else t.session_id
+    marks = t.filter(t.event_name.isin(list(exclude))).select(unit=key, x=t.event_time)
+    last = ibis.coalesce(*[best[f"t{k}"] for k in range(size, 0, -1)])
+    spans = best.select("unit", first=best.t1, last=last)
+    hit = spans.join(
+        marks, [spans.unit == marks.unit, marks.x > spans.first, marks.x < spans["last"]]
+    )
+    flagged = hit.select(spans.unit).distinct()
+    return best.anti_join(flagged, "unit")
 
 
 def _interval(window: timedelta) -> ir.IntervalScalar:

@@ -230,3 +230,24 @@ def test_bad_parameters_name_the_allowed_values():
         funnel(ev, ["A"])
     with pytest.raises(jl.ParameterError, match=r"parameter 'within'"):
         funnel(ev, ["A", "B"], within="7")
+
+
+def test_exclusion_removes_units_whose_best_attempt_has_the_event_between_steps():
+    minute = 60 * SECOND
+    rows = [
+        # u1: view, a support ticket, then buy: excluded from the whole funnel
+        ("u1", 0, "view"),
+        ("u1", minute, "ticket"),
+        ("u1", 2 * minute, "buy"),
+        # u2: a ticket before the view and after the buy: not between its steps, kept
+        ("u2", 0, "ticket"),
+        ("u2", minute, "view"),
+        ("u2", 2 * minute, "buy"),
+        ("u2", 3 * minute, "ticket"),
+        # u3: view, ticket, no buy: a level-1 attempt has nothing between steps, kept
+        ("u3", 0, "view"),
+        ("u3", minute, "ticket"),
+    ]
+    table = funnel(events(rows), ["view", "buy"], within="1h", exclude=["ticket"]).table
+    assert table.users.tolist() == [2, 1]  # u2 and u3 enter; u2 buys
+    assert funnel(events(rows), ["view", "buy"], within="1h").table.users.tolist() == [3, 2]
