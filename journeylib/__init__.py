@@ -8,7 +8,7 @@ Examples
 0
 """
 
-from journeylib import datasets
+from journeylib import datasets, stages
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.funnels import funnel
@@ -16,6 +16,7 @@ from journeylib.loading import LoadReport
 from journeylib.quality import data_quality
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
+from journeylib.stages import Stages
 from journeylib.widgets import explore
 from journeylib.workspace import Workspace, open
 
@@ -30,6 +31,7 @@ __all__ = [
     "LoadReport",
     "ParameterError",
     "Result",
+    "Stages",
     "Workspace",
     "__version__",
     "connect",
@@ -39,4 +41,5 @@ __all__ = [
     "funnel",
     "open",
     "read_events",
+    "stages",
 ]

@@ -36,6 +36,7 @@ from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
+from journeylib.stages import Stages, require_events
 
 MODES = ("ordered", "strict_increase", "unordered")
 WINDOW_FROM = ("entry", "previous_step")
@@ -46,7 +47,7 @@ COLUMNS = ["step_index", "step", "users", "conversion_rate", "step_conversion_ra
 
 def funnel(
     ev: Events,
-    steps: Sequence[str],
+    steps: Sequence[str] | Stages,
     within: Duration = "7d",
     mode: str = "ordered",
     *,
@@ -69,13 +70,18 @@ def funnel(
     >>> f.table[["step", "users", "conversion_rate"]].values.tolist()
     [['view', 2, 1.0], ['cart', 1, 0.5], ['buy', 0, 0.0]]
     """
-    names = _check(steps, mode, unit, window_from)
+    pairs = _steps(steps)
+    _check(mode, unit, window_from)
     window = parse_duration(within, param="within")
+    param = "stages" if isinstance(steps, Stages) else "steps"
+    require_events(pairs, _present(ev), param=param, typos_only=True)
+    names = [label for label, _ in pairs]
     if by is not None and by not in ev.table.columns:
         raise ParameterError("by", by, allowed=ev.table.columns, reason="No such column.")
     excluded = [str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])]
+    rules = [events for _, events in pairs]
     levels = unit_levels(
-        ev, names, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
+        ev, rules, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
     )
     keys = [by] if by else []
     summary = _summary(levels, len(names), keys)
@@ -96,9 +102,19 @@ def funnel(
     return Result(name, table, SQL(ibis.to_sql(summary)), params, draw=funnel_chart)
 
 
-def _check(steps: Sequence[str], mode: str, unit: str, window_from: str) -> list[str]:
-    if isinstance(steps, str) or len(steps) < 2:
-        raise ParameterError("steps", steps, reason="Give two or more event names, in order.")
+def _steps(steps: Sequence[str] | Stages) -> list[tuple[str, tuple[str, ...]]]:
+    """(label, event names) per step: a stage is reached by any of its events."""
+    pairs: list[tuple[str, tuple[str, ...]]] = (
+        list(steps) if isinstance(steps, Stages) else [(str(s), (str(s),)) for s in steps]
+    )
+    if isinstance(steps, str) or len(pairs) < 2:
+        raise ParameterError(
+            "steps", steps, reason="Give two or more event names (or stages), in order."
+        )
+    return pairs
+
+
+def _check(mode: str, unit: str, window_from: str) -> None:
     if mode not in MODES:
         raise ParameterError("mode", mode, allowed=MODES)
     if unit not in UNITS:
@@ -109,18 +125,24 @@ def _check(steps: Sequence[str], mode: str, unit: str, window_from: str) -> list
         raise ParameterError(
             "window_from", window_from, reason="An unordered funnel has one window."
         )
-    return [str(s) for s in steps]
 
 
-def step_events(ev: Events, steps: Sequence[str], unit: str = "user") -> ir.Table:
+def _present(ev: Events) -> list[str]:
+    """The distinct event names in scope."""
+    names = ev.table.select("event_name").distinct()
+    return [str(n) for n in ev.engine.run(names, what="listing event names").event_name.dropna()]
+
+
+def step_events(ev: Events, steps: Sequence[str | Sequence[str]], unit: str = "user") -> ir.Table:
     """One row per (event, step it matches): ``unit``, ``t``, ``step`` (1-based).
 
-    An event matching two steps yields two rows.
+    A step is an event name or several (a stage). An event matching two steps
+    yields two rows.
     """
     t = ev.table
     key = t.user_id if unit == "user" else t.session_id
     parts = [
-        t.filter([t.event_name == name, key.notnull()]).select(
+        t.filter([t.event_name.isin(_names(name)), key.notnull()]).select(
             unit=key, t=t.event_time, step=ibis.literal(index, type="int32")
         )
         for index, name in enumerate(steps, start=1)
@@ -128,9 +150,13 @@ def step_events(ev: Events, steps: Sequence[str], unit: str = "user") -> ir.Tabl
     return ibis.union(*parts, distinct=False)
 
 
+def _names(step: str | Sequence[str]) -> list[str]:
+    return [step] if isinstance(step, str) else list(step)
+
+
 def unit_levels(
     ev: Events,
-    steps: Sequence[str],
+    steps: Sequence[str | Sequence[str]],
     window: timedelta,
     mode: str = "ordered",
     *,
@@ -166,7 +192,7 @@ def unit_levels(
         return best
     t = ev.table
     key = t.user_id if unit == "user" else t.session_id
-    entries = t.filter([t.event_name == steps[0], key.notnull()])
+    entries = t.filter([t.event_name.isin(_names(steps[0])), key.notnull()])
     values = entries.group_by(unit=key).aggregate(by_value=entries[by].argmin(entries.event_time))
     return best.left_join(values, "unit").select(best, values.by_value.fill_null("(none)").name(by))
 

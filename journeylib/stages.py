@@ -1,0 +1,122 @@
+"""Journey stages: an ordered list of named stages, each a rule over event names.
+
+Stages load from a dict or YAML (``stage: [event, ...]``), are validated
+against the event names present (with "did you mean"), and drive funnels:
+``jl.funnel(ev, stages)`` counts people reaching each stage in order. Default
+maps ship for the five-stage journey, the hourglass and AIDA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from journeylib.errors import DataError, ParameterError, closest
+
+
+class Stages:
+    """Ordered, named stages; each stage is reached by any of its events.
+
+    Examples
+    --------
+    >>> stages = Stages({"aware": ["page_view"], "buy": ["purchase", "subscribe"]})
+    >>> stages.names, stages.events("buy")
+    (['aware', 'buy'], ('purchase', 'subscribe'))
+    """
+
+    def __init__(self, spec: Mapping[str, Sequence[str] | str]) -> None:
+        if not spec:
+            raise ParameterError(
+                "stages", spec, reason="Give at least one stage: {name: [events]}."
+            )
+        rules: dict[str, tuple[str, ...]] = {}
+        for name, events in spec.items():
+            listed = (events,) if isinstance(events, str) else tuple(str(e) for e in events)
+            if not listed:
+                raise ParameterError("stages", name, reason=f"Stage {name!r} lists no events.")
+            rules[str(name)] = listed
+        self._rules = rules
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Stages:
+        """Stages from a YAML mapping of stage name to event names."""
+        try:
+            loaded = yaml.safe_load(Path(path).read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as err:
+            raise DataError(f"cannot read the stage map: {err}", file=str(path)) from None
+        if not isinstance(loaded, dict):
+            raise DataError("a stage map is a mapping of stage name to event names", file=str(path))
+        return cls(loaded)
+
+    @property
+    def names(self) -> list[str]:
+        """Stage names, in order."""
+        return list(self._rules)
+
+    def events(self, stage: str) -> tuple[str, ...]:
+        """The events that put a person in ``stage``."""
+        if stage not in self._rules:
+            raise ParameterError("stage", stage, allowed=self.names)
+        return self._rules[stage]
+
+    def validate(self, present: Sequence[str]) -> None:
+        """Raise a ParameterError for a stage none of whose events is in ``present``.
+
+        Examples
+        --------
+        >>> Stages({"buy": ["purchse"]}).validate(["page_view", "purchase"])
+        Traceback (most recent call last):
+        ...
+        journeylib.errors.ParameterError: Invalid value 'purchse' for parameter 'stages'. No event has this name (stage 'buy'). Allowed values: page_view, purchase. Did you mean 'purchase'?
+        """
+        require_events(list(self), present, param="stages")
+
+    def __iter__(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        return iter(self._rules.items())
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __repr__(self) -> str:
+        return f"Stages({self._rules!r})"
+
+
+def require_events(
+    steps: Sequence[tuple[str, tuple[str, ...]]],
+    present: Sequence[str],
+    *,
+    param: str,
+    typos_only: bool = False,
+) -> None:
+    """Raise a ParameterError naming the first step none of whose events exists.
+
+    With ``typos_only``, an absent name is an error only when a present name is
+    close to it (a step with no events in scope is otherwise a legitimate zero).
+    """
+    known = set(present)
+    for label, events in steps:
+        if typos_only and closest(events[0], known) is None:
+            continue
+        if not any(e in known for e in events):
+            where = f" (stage {label!r})" if (label,) != events else ""
+            raise ParameterError(
+                param, events[0], allowed=sorted(known), reason=f"No event has this name{where}."
+            )
+
+
+def _default(name: str) -> Stages:
+    text = resources.files("journeylib").joinpath("stage_maps", f"{name}.yml").read_text("utf-8")
+    return Stages(yaml.safe_load(text))
+
+
+#: awareness, consideration, decision, purchase, post-purchase
+FIVE_STAGE = _default("five_stage")
+#: the five stages with retention and advocacy after the purchase
+HOURGLASS = _default("hourglass")
+#: attention, interest, desire, action
+AIDA = _default("aida")
+
+__all__ = ["AIDA", "FIVE_STAGE", "HOURGLASS", "Stages"]
