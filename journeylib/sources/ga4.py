@@ -16,9 +16,18 @@ Field mapping, from Google's documented export schema:
 - ``revenue``: ``ecommerce.purchase_revenue``, else ``event_value_in_usd``;
 - ``event_id``: none in GA4: the pipeline hashes source, user, time, name and
   properties;
-- ``properties``: the whole row, with ``event_params`` flattened to
-  ``key: typed value`` at the top level and ``user_properties`` flattened to
-  an object; nothing is dropped.
+- ``properties``: the whole row (device, geo, app_info, platform,
+  stream_id, ``traffic_source`` (the user's first touch), items, ecommerce,
+  event_date, ...), with ``event_params`` flattened to ``key: typed value``
+  at the top level (whichever of string/int/float/double value is set; an
+  int stays a JSON number) and ``user_properties`` flattened the same way
+  into an object. A parameter named like a top-level field replaces it.
+
+Rejected rows: a line that is not JSON (field ``line``); an
+``event_timestamp`` missing or not a number (field ``event_timestamp``, via
+the pipeline's time check); a missing ``event_name``. GA4 times are UTC, so
+no time zone applies. The file kind is chosen by extension: ``.parquet``
+(GA4's nested STRUCT/LIST types) or else NDJSON, ``.gz`` read as it is.
 """
 
 from __future__ import annotations
