@@ -322,7 +322,8 @@ def _best(
 ) -> ir.Table:
     """Per unit: the best attempt (highest level, then the earliest entry) and whether it may go on."""
     times = [f"t{k}" for k in range(1, size + 1)]
-    rank = ibis.row_number().over(group_by="unit", order_by=[ibis.desc("level"), "t1"])
+    # deterministic among equal levels: the earliest entry, then the earliest later steps
+    rank = ibis.row_number().over(group_by="unit", order_by=[ibis.desc("level"), *times])
     ranked = attempts.mutate(rank=rank)
     best = ranked.filter(ranked.rank == 0).drop("rank")
     # still inside its window when the data ends: from the entry, or from the last step reached
