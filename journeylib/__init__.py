@@ -11,6 +11,7 @@ Examples
 from journeylib import datasets, stages
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
+from journeylib.funnel_stats import time_to_convert, trended_funnel
 from journeylib.funnels import funnel
 from journeylib.loading import LoadReport
 from journeylib.quality import data_quality
@@ -42,4 +43,6 @@ __all__ = [
     "open",
     "read_events",
     "stages",
+    "time_to_convert",
+    "trended_funnel",
 ]

@@ -80,3 +80,52 @@ def funnel_chart(result: Result) -> alt.Chart:
         )
         return grouped
     return chart
+
+
+def survival_chart(result: Result) -> alt.Chart:
+    """Kaplan-Meier step curve: the share converted by each time after the first step.
+
+    Examples
+    --------
+    >>> from journeylib import result, sql
+    >>> table = pd.DataFrame({"seconds": [60, 3600], "converted_share": [0.5, 0.75]})
+    >>> survival_chart(result.Result("Time", table, sql.SQL(""))).to_dict()["mark"]["type"]
+    'line'
+    """
+    table = result.table.assign(hours=result.table.seconds / 3600)
+    chart: alt.Chart = (
+        alt.Chart(table)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("hours:Q", title="Hours after the first step"),
+            y=alt.Y(
+                "converted_share:Q", axis=alt.Axis(format="%"), title="Converted (Kaplan-Meier)"
+            ),
+            tooltip=["seconds:Q", alt.Tooltip("converted_share:Q", format=".1%")],
+        )
+        .properties(**base(result.name))
+    )
+    return chart
+
+
+def trend_chart(result: Result) -> alt.LayerChart:
+    """Conversion rate by entry period, with its 95% interval as a band.
+
+    Examples
+    --------
+    >>> from journeylib import result, sql
+    >>> table = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-01-08"]),
+    ...     "conversion_rate": [0.5, 0.4], "conversion_low": [0.3, 0.2],
+    ...     "conversion_high": [0.7, 0.6], "entered": [10, 8]})
+    >>> sorted(layer["mark"]["type"] for layer in
+    ...        trend_chart(result.Result("Trend", table, sql.SQL(""))).to_dict()["layer"])
+    ['area', 'line']
+    """
+    chart = alt.Chart(result.table).encode(x=alt.X("period:T", title="Entry period"))
+    band = chart.mark_area(opacity=0.25).encode(y="conversion_low:Q", y2="conversion_high:Q")
+    line = chart.mark_line(point=True).encode(
+        y=alt.Y("conversion_rate:Q", axis=alt.Axis(format="%"), title="Converted"),
+        tooltip=["period:T", "entered:Q", alt.Tooltip("conversion_rate:Q", format=".1%")],
+    )
+    layered: alt.LayerChart = (band + line).properties(**base(result.name))
+    return layered
