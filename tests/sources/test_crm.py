@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -82,3 +84,34 @@ def test_other_crms_load_with_a_mapping_and_a_wrong_column_is_named(ws, tmp_path
         match=r"field Acount ID: column 'Acount ID' \(for user_id\).*did you mean 'Account ID'",
     ):
         ws.load_deals(path, mapping={**mapping, "user_id": "Acount ID"})
+
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "crm"
+
+
+def test_golden_deals_give_the_hand_worked_milestones_and_rejects(ws):
+    # D1 opportunity 12:00+02:00 -> 10:00 UTC; D2 has no lead date -> createdate (naive, UTC);
+    # D3 lead date wins over createdate; D4 bad amount, D5 bad createdate, D6 no contact.
+    report = ws.load_deals(GOLDEN / "deals.csv")
+    assert (report.rows, report.loaded, report.rejected) == (6, 3, 3)
+    assert report.rejected_rows[["row", "field", "reason"]].values.tolist() == [
+        [4, "amount", "not a valid number: abc"],
+        [5, "createdate", "not a valid timestamp: not-a-date"],
+        [6, "contact_id", "missing user_id"],
+    ]
+    assert any("no time zone" in note for note in report.notes)
+    got = ws.sql(
+        "select user_id, strftime(event_time at time zone 'UTC', '%Y-%m-%d %H:%M:%S') as event_time,"
+        " event_name, session_id, revenue from events order by event_time, event_name"
+    )
+    expected = pd.read_csv(GOLDEN / "expected_events.csv")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    deals = ws.sql(
+        "select deal_id, amount, coalesce(won_at is not null, false) from customers order by 1"
+    )
+    assert deals.fillna(-1).values.tolist() == [
+        ["D1", 2500.0, True],
+        ["D2", 900.0, False],
+        ["D3", -1, False],
+    ]
+    assert ws.load_deals(GOLDEN / "deals.csv").files[0].status == "skipped (already loaded)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -58,3 +59,30 @@ def test_reloading_feedback_is_a_no_op(ws, tmp_path):
     ws.load_feedback(nps, kind="nps")
     assert ws.load_feedback(nps, kind="nps").files[0].status == "skipped (already loaded)"
     assert ws.sql("select count(*) from events").iloc[0, 0] == 2
+
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "feedback"
+
+
+def test_golden_nps_and_tickets_match_expected_csv(ws):
+    # r2 12:00+01:00 -> 11:00 UTC; r3 naive -> UTC; r4 11 and r5 -1 out of 0..10; r6 not a number;
+    # T3 "yesterday" is not a timestamp.
+    nps = ws.load_feedback(GOLDEN / "nps.csv", kind="nps")
+    tickets = ws.load_feedback(GOLDEN / "tickets.csv", kind="ticket")
+    assert (nps.loaded, nps.rejected, tickets.loaded, tickets.rejected) == (3, 3, 2, 1)
+    allowed = " (nps scores are whole numbers from 0 to 10)"
+    assert nps.rejected_rows[["row", "field", "reason"]].values.tolist() == [
+        [4, "score", "score out of range: 11" + allowed],
+        [5, "score", "score out of range: -1" + allowed],
+        [6, "score", "not a valid number: eight"],
+    ]
+    assert tickets.rejected_rows[["row", "field"]].values.tolist() == [[3, "created_at"]]
+    got = ws.sql(
+        "select feedback_id, user_id,"
+        " strftime(event_time at time zone 'UTC', '%Y-%m-%d %H:%M:%S') as event_time,"
+        " kind, score, text from feedback order by feedback_id"
+    )
+    expected = pd.read_csv(GOLDEN / "expected_feedback.csv")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    events = ws.sql("select event_name, count(*) as n from events group by 1 order by 1")
+    assert events.values.tolist() == [["nps_response", 3], ["support_ticket", 2]]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 import journeylib as jl
@@ -56,3 +59,23 @@ def test_a_forced_layout_that_does_not_fit_names_the_missing_column(ws, tmp_path
         ws.load_spend(path, format="generic")
     with pytest.raises(jl.ParameterError, match=r"Did you mean 'meta'"):
         ws.load_spend(path, format="metta")
+
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "spend"
+
+
+def test_golden_google_ads_report_matches_expected_csv(ws):
+    # Search/Shopping/Performance Max -> Paid Search, Demand Gen -> Paid Social; "n/a" rejected;
+    # Brand on 2024-03-02 appears twice: the first (99) is kept, one duplicate.
+    report = ws.load_spend(GOLDEN / "google_ads.csv")
+    assert (report.rows, report.loaded, report.duplicates, report.rejected) == (9, 7, 1, 1)
+    assert report.rejected_rows[["row", "field", "reason"]].values.tolist() == [
+        [4, "Cost", "not a valid number: n/a"]
+    ]
+    got = ws.sql(
+        "select strftime(date, '%Y-%m-%d') as date, channel, campaign, cost, currency"
+        " from spend order by 1, 2, 3"
+    )
+    expected = pd.read_csv(GOLDEN / "expected_spend.csv")
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert ws.sql("select count(*) from events").iloc[0, 0] == 0  # the table is still there
