@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from journeylib.errors import DataError, ParameterError, closest
+from journeylib.errors import ParameterError, closest
+from journeylib.yamlfile import read_mapping
 
 
 class Stages:
@@ -43,13 +44,7 @@ class Stages:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Stages:
         """Stages from a YAML mapping of stage name to event names."""
-        try:
-            loaded = yaml.safe_load(Path(path).read_text("utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise DataError(f"cannot read the stage map: {err}", file=str(path)) from None
-        if not isinstance(loaded, dict):
-            raise DataError("a stage map is a mapping of stage name to event names", file=str(path))
-        return cls(loaded)
+        return cls(read_mapping(path, "stage map", "a mapping of stage name to event names"))
 
     @property
     def names(self) -> list[str]:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from journeylib import loading
 from journeylib.channels import load_rules
@@ -18,6 +17,7 @@ from journeylib.events import Events
 from journeylib.ingest import load_event_file
 from journeylib.schema import create_statements
 from journeylib.sources import ReadOptions, crm, event_readers, feedback, spend
+from journeylib.yamlfile import read_mapping
 
 PathLike = str | Path
 
@@ -224,13 +224,7 @@ def _mapping(mapping: Mapping[str, str] | PathLike | None) -> dict[str, str]:
     if mapping is None:
         return {}
     if isinstance(mapping, str | Path):
-        try:
-            loaded = yaml.safe_load(Path(mapping).read_text("utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise DataError(f"cannot read the mapping: {err}", file=str(mapping)) from None
-        if not isinstance(loaded, dict):
-            raise DataError("a mapping is canonical column: export column pairs", file=str(mapping))
-        mapping = loaded
+        mapping = read_mapping(mapping, "mapping", "canonical column: export column pairs")
     return {str(k): str(v) for k, v in mapping.items()}
 
 
