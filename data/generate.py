@@ -280,6 +280,12 @@ class Shop:
                 "page_location", string_value=f"https://northwind.example/{name.replace('_', '-')}"
             ),
         ]
+        tagged = name == "session_start" and channel != "Direct"
+        # a Google Ads click carries a gclid; derived from ids, so no random draw shifts the rest
+        gclid = f"Cj0K{session_id:x}{person.n:05d}" if tagged and medium == "cpc" else None
+        if tagged:  # GA4 puts the session's source, medium and campaign on session_start
+            params += [param("source", string_value=source), param("medium", string_value=medium)]
+            params += [param("campaign", string_value=campaign)] if campaign else []
         row: dict[str, object] = {
             "event_date": t.strftime("%Y%m%d"),
             "event_timestamp": str(int(t.timestamp() * 1_000_000)),
@@ -303,12 +309,12 @@ class Shop:
             "platform": "WEB",
             "stream_id": "4242424242",
         }
-        if name == "session_start" and channel != "Direct":
+        if tagged:
             row["collected_traffic_source"] = {
                 "manual_source": source,
                 "manual_medium": medium,
                 "manual_campaign_name": campaign,
-                "gclid": None,
+                "gclid": gclid,
             }
         return row
 
@@ -404,7 +410,7 @@ def _write_app(shop: Shop, path: Path) -> None:
 
 def _write_deals(shop: Shop, path: Path) -> None:
     rng = np.random.default_rng(13)
-    rows = []
+    rows: list[list[object]] = []
     for person in shop.people:
         if not person.purchases or rng.random() > 0.08:
             continue
@@ -460,7 +466,8 @@ def _write_deals(shop: Shop, path: Path) -> None:
 
 
 def _write_spend(shop: Shop, folder: Path) -> None:
-    google, meta = [], []
+    google: list[list[object]] = []
+    meta: list[list[object]] = []
     cpc = {"Paid Search": 0.9, "Display": 0.25, "Video": 0.4, "Paid Social": 0.7}
     for offset in range(DAYS):
         day = (START + timedelta(days=offset)).date()
@@ -543,6 +550,11 @@ def _stories(shop: Shop) -> dict[str, object]:
         sum(shop.sessions_by_day[(d, c)] for c in TAGS) for d in spike_days if d.weekday() >= 5
     ]
 
+    reached: defaultdict[str, set[str]] = defaultdict(set)  # event name -> user_pseudo_ids
+    for row in shop.ga4:
+        reached[str(row["event_name"])].add(str(row["user_pseudo_id"]))
+    answered = {str(r[1]) for r in shop.survey} | {str(r[1]) for r in shop.tickets}
+
     def rate(device: str) -> float:
         return round(
             attempts[(device, "add_payment_info")] / max(1, attempts[(device, "begin_checkout")]), 4
@@ -562,7 +574,7 @@ def _stories(shop: Shop) -> dict[str, object]:
         "3_repeat_via_email": {
             "repeat_buyers": len(repeaters),
             "second_purchase_in_email_session": sum(
-                p.purchases[1][1] == "Email" for p in repeaters
+                sorted(p.purchases)[1][1] == "Email" for p in repeaters
             ),
         },
         "4_unhappy_rarely_return": {
@@ -579,6 +591,15 @@ def _stories(shop: Shop) -> dict[str, object]:
             "paid_search_sessions_per_day_other": round(sum(other) / len(other), 2),
             "sessions_per_weekday": round(sum(weekday) / len(weekday), 2),
             "sessions_per_weekend_day": round(sum(weekend) / len(weekend), 2),
+        },
+        "6_stages": {  # people reaching each stage of the five-stage map, by its events
+            "awareness": len(reached["session_start"] | reached["page_view"]),
+            "consideration": len(reached["view_item"]),
+            "decision": len(
+                reached["add_to_cart"] | reached["begin_checkout"] | reached["add_payment_info"]
+            ),
+            "purchase": len(reached["purchase"]),
+            "post_purchase": sum(p.user_id in answered for p in buyers),
         },
     }
 
