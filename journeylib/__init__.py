@@ -9,6 +9,7 @@ Examples
 """
 
 from journeylib import datasets, stages
+from journeylib.attribution import attribution
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.funnel_stats import time_to_convert, trended_funnel
@@ -35,6 +36,7 @@ __all__ = [
     "Stages",
     "Workspace",
     "__version__",
+    "attribution",
     "connect",
     "data_quality",
     "datasets",

@@ -75,6 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     funnel.add_argument("--by", help="break down by this column (its value at entry)")
     funnel.set_defaults(handler=_funnel)
 
+    attribution = commands.add_parser("attribution", help="credit for conversions per channel")
+    source = attribution.add_mutually_exclusive_group(required=True)
+    source.add_argument("--db", help="workspace file")
+    source.add_argument("--events", help="canonical-column CSV or Parquet file, read in place")
+    source.add_argument("--paths", help="path summary CSV: path, conversions, nulls[, value]")
+    attribution.add_argument("--format", choices=["csv", "json", "table"], default="csv")
+    attribution.add_argument("--conversion", default="purchase", help="conversion event name(s)")
+    attribution.add_argument("--lookback", default="30d", help="touches within this before it")
+    attribution.add_argument("--models", help="comma-separated (default: all but W-shaped)")
+    attribution.add_argument("--order", type=int, default=1, help="Markov chain order, 1-4")
+    attribution.set_defaults(handler=_attribution)
+
     report = commands.add_parser("report", help="run a parameterised notebook into a report folder")
     report.add_argument("notebook")
     report.add_argument(
@@ -154,6 +166,24 @@ def _funnel(args: argparse.Namespace) -> int:
         window_from=args.window_from,
     )
     _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
+    if ws is not None:
+        ws.close()
+    return 0
+
+
+def _attribution(args: argparse.Namespace) -> int:
+    from journeylib.attribution import COLUMNS
+    from journeylib.attribution.journeys import read_path_summary
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    if args.paths:
+        result = jl.attribution(read_path_summary(args.paths), models=models, order=args.order)
+        _emit(result, COLUMNS, args.format)
+        return 0
+    events, ws = _events(args)
+    conversion = [c.strip() for c in args.conversion.split(",") if c.strip()]
+    result = jl.attribution(events, conversion, args.lookback, models=models, order=args.order)
+    _emit(result, COLUMNS, args.format)
     if ws is not None:
         ws.close()
     return 0

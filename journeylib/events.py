@@ -91,6 +91,12 @@ class Events:
         frame = self.engine.run(self.table.count().as_table(), what="counting events")
         return int(cast(int, frame.iat[0, 0]))
 
+    def event_names(self) -> list[str]:
+        """The distinct event names in scope, sorted."""
+        names = self.table.select("event_name").distinct().order_by("event_name")
+        frame = self.engine.run(names, what="listing event names")
+        return [str(n) for n in frame.event_name.dropna()]
+
     def to_pandas(self, limit: int | None = 10_000) -> pd.DataFrame:
         """The events in scope as a DataFrame (the first ``limit``, ordered by time)."""
         expr = self.table.order_by(["event_time", "event_id"])

@@ -74,7 +74,7 @@ def funnel(
     _check(mode, unit, window_from)
     window = parse_duration(within, param="within")
     param = "stages" if isinstance(steps, Stages) else "steps"
-    require_events(pairs, _present(ev), param=param, typos_only=True)
+    require_events(pairs, ev.event_names(), param=param, typos_only=True)
     names = [label for label, _ in pairs]
     if by is not None and by not in ev.table.columns:
         raise ParameterError("by", by, allowed=ev.table.columns, reason="No such column.")
@@ -125,12 +125,6 @@ def _check(mode: str, unit: str, window_from: str) -> None:
         raise ParameterError(
             "window_from", window_from, reason="An unordered funnel has one window."
         )
-
-
-def _present(ev: Events) -> list[str]:
-    """The distinct event names in scope."""
-    names = ev.table.select("event_name").distinct()
-    return [str(n) for n in ev.engine.run(names, what="listing event names").event_name.dropna()]
 
 
 def step_events(ev: Events, steps: Sequence[str | Sequence[str]], unit: str = "user") -> ir.Table:
