@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from journeylib.errors import ParameterError
 from journeylib.sql import SQL
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ class Result:
     draw: Callable[[Result], alt.TopLevelMixin] | None = None
     #: further tables worth keeping beside the main one (e.g. a transition matrix)
     extras: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    #: other charts of the same analysis, by name (see :meth:`view`)
+    views: Mapping[str, Callable[[Result], alt.TopLevelMixin]] = field(default_factory=dict)
 
     def chart(self) -> alt.TopLevelMixin:
         """The default Altair chart of this result (a table chart when none is defined)."""
@@ -49,6 +52,32 @@ class Result:
 
             return table_chart(self)
         return self.draw(self)
+
+    def view(self, name: str) -> Result:
+        """Another view of this analysis as a Result: that chart, and the extra table of that
+        name (the main table when there is none).
+
+        Examples
+        --------
+        >>> r = Result("demo", pd.DataFrame({"a": [1]}), SQL(""), extras={"detail": pd.DataFrame({"b": [2]})},
+        ...            views={"detail": lambda result: result.chart()})
+        >>> v = r.view("detail")
+        >>> v.name, v.table.b.tolist()
+        ('demo: detail', [2])
+        >>> r.view("other")
+        Traceback (most recent call last):
+        journeylib.errors.ParameterError: Invalid value 'other' for parameter 'view'. Allowed values: detail.
+        """
+        if name not in self.views:
+            raise ParameterError("view", name, allowed=sorted(self.views))
+        draw = self.views[name]
+        return Result(
+            f"{self.name}: {name.replace('_', ' ')}",
+            self.extras.get(name, self.table),
+            self.sql,
+            self.params,
+            draw=lambda _: draw(self),
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write the result by suffix: ``.csv``, ``.parquet``, ``.json`` (table),

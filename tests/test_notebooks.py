@@ -27,12 +27,40 @@ def test_notebook_is_committed_without_outputs_and_declares_typed_parameters(not
     )
 
 
+def tables(out: Path) -> dict[str, pd.DataFrame]:
+    """The result tables a report wrote, by file stem (``funnel``, ``attribution_2``...)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {Path(t["file"]).stem: pd.read_csv(out / t["file"]) for t in manifest["tables"]}
+
+
+def check_funnel(found: dict[str, pd.DataFrame]) -> None:
+    # 3,000 people start a session; 1,434 of them buy (data/README.md)
+    users = found["funnel"].users.tolist()
+    assert users[0] == 3000
+    assert users[-1] == 1434
+
+
+def check_attribution(found: dict[str, pd.DataFrame]) -> None:
+    # every model hands out each of the 2,517 purchases in the sample exactly once
+    credit = found["attribution"]
+    assert credit.groupby("model").conversions.sum().round(6).unique().tolist() == [2517.0]
+    assert (credit.conversions >= 0).all()
+
+
+CHECKS = {
+    "quickstart": [check_funnel],
+    "journey_report": [check_funnel, check_attribution],
+    "attribution": [check_attribution],
+}
+
+
+def test_every_notebook_has_checks():
+    assert sorted(CHECKS) == sorted(p.stem for p in NOTEBOOKS)
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_on_the_sample(notebook, tmp_path):
-    out = run_report(notebook, {"within": "7d"}, tmp_path / "out")
-    manifest = json.loads((out / "manifest.json").read_text())
-    funnel = next(t for t in manifest["tables"] if t["name"] == "Funnel")
-    table = pd.read_csv(out / funnel["file"])
-    # 3,000 people start a session; 1,434 of them buy (data/README.md)
-    assert table.users.tolist()[0] == 3000
-    assert table.users.tolist()[-1] == 1434
+    out = run_report(notebook, {}, tmp_path / "out")
+    found = tables(out)
+    for check in CHECKS[notebook.stem]:
+        check(found)

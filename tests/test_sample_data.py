@@ -106,6 +106,19 @@ def test_story_2_first_and_last_touch_channels_are_recoverable(sample):
     assert set(last.index[:2]) == {"Email", "Paid Search"}  # the two closers
 
 
+def test_story_2_through_attribution_first_and_last_touch(sample):
+    # each buyer's first purchase, every touch before it: first touch is their first
+    # session's channel, last touch the channel of the session they bought in
+    result = jl.attribution(
+        sample.events(), "purchase", None, ["first_touch", "last_touch"], count="first"
+    )
+    credit = result.table.pivot_table(index="channel", columns="model", values="conversions")
+    truth = stories()["2_open_and_close"]
+    assert credit.first_touch.to_dict() == truth["first_touch_of_buyers"]
+    assert credit.last_touch.to_dict() == truth["last_touch_of_first_purchase"]
+    assert result.extras["checks"].ok.all()
+
+
 HEADERS = {
     "crm/deals.csv": "deal_id,contact_id,pipeline,dealstage,amount,currency,createdate,"
     "date_entered_lead,date_entered_opportunity,date_entered_closedwon,date_entered_closedlost",

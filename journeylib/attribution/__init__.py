@@ -105,6 +105,7 @@ def attribution(
     direct: Sequence[str] = DIRECT_CHANNELS,
     touchpoint: str = "session",
     lookback_steps: int | None = None,
+    count: str = "every",
     transform: str = "unique",
     max_steps: int | None = None,
     drop_direct: bool = False,
@@ -119,7 +120,8 @@ def attribution(
     ``channel, model, conversions, revenue``, then each model's shares.
     ``extras`` holds ``paths`` (the path summary), ``checks`` (the
     invariants), and with ``markov`` its ``removal_effects`` and
-    ``transition_matrix``.
+    ``transition_matrix``; ``result.view("removal_effects")``,
+    ``view("transition_matrix")`` and, with spend, ``view("roas")`` chart them.
 
     Sensitivity: a list of lookbacks (``["7d", "14d", "30d", "90d"]``) adds a
     ``lookback`` column with every model run on each; a list of Markov orders
@@ -127,6 +129,8 @@ def attribution(
     journeys n times (seeded by ``seed``, so repeatable) and adds 95% percentile
     intervals of each share (time decay and W-shaped excepted: they weigh touches,
     not paths).
+    Every conversion event is a journey; ``count="first"`` keeps each person's
+    first only (acquisition). ``lookback=None`` keeps every earlier touch.
     With a workspace whose ``spend`` table has rows in the events' date range,
     the table gains ``cost``, ``cpa`` and ``roas`` per channel and model.
 
@@ -155,6 +159,7 @@ def attribution(
                 direct=direct,
                 touchpoint=touchpoint,
                 lookback_steps=lookback_steps,
+                count=count,
                 transform=transform,
                 max_steps=max_steps,
                 drop_direct=drop_direct,
@@ -184,6 +189,7 @@ def attribution(
             lookback=lookback,
             touchpoint=touchpoint,
             lookback_steps=lookback_steps,
+            count=count,
             transform=transform,
             max_steps=max_steps,
             drop_direct=drop_direct,
@@ -200,6 +206,7 @@ def attribution(
             lookback=parse_duration(lookback, param="lookback") if lookback is not None else None,
             touchpoint=touchpoint,
             lookback_steps=lookback_steps,
+            count=count,
             drop_direct=drop_direct,
             direct=tuple(direct),
             transform=transform,
@@ -219,6 +226,7 @@ def attribution(
             "lookback": str(lookback) if lookback is not None else None,
             "touchpoint": touchpoint,
             "lookback_steps": lookback_steps,
+            "count": count,
             "transform": transform,
             "max_steps": max_steps,
             "drop_direct": drop_direct,
@@ -242,15 +250,24 @@ def attribution(
     if spend is not None and len(spend):
         table = with_costs(table, spend)
         extras["spend"] = spend
-    from journeylib.charts.attribution import comparison_chart
+    from journeylib.charts import attribution as charts
 
+    views: dict[str, Callable[[Result], Any]] = {}
+    if "removal_effects" in extras:  # markov ran
+        views |= {
+            "removal_effects": charts.removal_effects_chart,
+            "transition_matrix": charts.transition_chart,
+        }
+    if "roas" in table.columns:
+        views["roas"] = charts.roas_chart
     return Result(
         "Attribution",
         table,
         sql,
         settings,
-        draw=comparison_chart,
+        draw=charts.comparison_chart,
         extras={"paths": journeys.to_frame(), "checks": checks, **extras},
+        views=views,
     )
 
 
@@ -538,6 +555,7 @@ def _summary_only(**given: object) -> None:
         "lookback": "30d",
         "touchpoint": "session",
         "lookback_steps": None,
+        "count": "every",
         "transform": "unique",
         "max_steps": None,
         "drop_direct": False,

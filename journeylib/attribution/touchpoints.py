@@ -41,6 +41,8 @@ from journeylib.funnels import _interval
 
 TOUCHPOINTS = ("session", "event")
 TRANSFORMS = ("unique", "exposure", "first", "frequency")
+#: which conversion events are journeys: every one, or each person's first
+COUNTS = ("every", "first")
 JOURNEY_KEYS = ("user_id", "journey")
 
 
@@ -49,6 +51,7 @@ class PathOptions:
     """How touches become a journey's path (see the module docstring)."""
 
     conversion: tuple[str, ...] = ("purchase",)
+    count: str = "every"
     lookback: timedelta | None = timedelta(days=30)
     touchpoint: str = "session"
     lookback_steps: int | None = None
@@ -60,6 +63,8 @@ class PathOptions:
     def __post_init__(self) -> None:
         if self.touchpoint not in TOUCHPOINTS:
             raise ParameterError("touchpoint", self.touchpoint, allowed=TOUCHPOINTS)
+        if self.count not in COUNTS:
+            raise ParameterError("count", self.count, allowed=COUNTS)
         if self.transform not in TRANSFORMS:
             raise ParameterError("transform", self.transform, allowed=TRANSFORMS)
         for name in ("lookback_steps", "max_steps"):
@@ -92,10 +97,13 @@ def touchpoints(ev: Events, touchpoint: str = "session") -> ir.Table:
     )
 
 
-def journeys(ev: Events, touches: ir.Table, conversion: Sequence[str]) -> ir.Table:
+def journeys(
+    ev: Events, touches: ir.Table, conversion: Sequence[str], count: str = "every"
+) -> ir.Table:
     """``user_id``, ``journey`` (0-based per person), ``tc``, ``value``, ``converted``.
 
-    Every conversion event is a journey; a person with touches and no
+    Every conversion event is a journey (only each person's first with
+    ``count="first"``); a person with touches and no
     conversion has one non-converting journey ending at the last event in scope.
     """
     t = ev.table
@@ -110,6 +118,8 @@ def journeys(ev: Events, touches: ir.Table, conversion: Sequence[str]) -> ir.Tab
         value=hits.revenue.fill_null(0.0).cast("float64"),
         converted=ibis.literal(True),
     )
+    if count == "first":
+        converted = converted.filter(converted.journey == 0)
     end = t.event_time.max().as_scalar()
     people = touches.select("user_id").distinct()
     idle = people.anti_join(hits.select("user_id").distinct(), "user_id")
@@ -131,7 +141,7 @@ def journey_touches(ev: Events, options: PathOptions) -> ir.Table:
     ``frequency`` transform).
     """
     touches = touchpoints(ev, options.touchpoint)
-    paths = journeys(ev, touches, options.conversion)
+    paths = journeys(ev, touches, options.conversion, options.count)
     keys = [paths.user_id == touches.user_id]
     if options.lookback is not None:
         span = _interval(options.lookback)
