@@ -1,0 +1,205 @@
+"""Transitions (the directly-follows graph) against a brute-force oracle and hand-worked cases.
+
+Times: the engine's median and p95 are DuckDB's ``quantile_cont`` (linear
+interpolation between order statistics), which is ``numpy.quantile``'s default
+``method="linear"``; the oracle uses numpy, and the comparison allows only
+floating-point rounding (times carry microseconds, so they are not whole seconds).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import vl_convert
+
+from journeylib.charts.paths import transition_graph_chart, transition_matrix_chart
+from journeylib.errors import ParameterError
+from journeylib.paths import END, START
+from journeylib.transitions import COLUMNS, transitions
+
+_spec = importlib.util.spec_from_file_location(
+    "paths_helpers", Path(__file__).with_name("test_paths.py")
+)
+assert _spec is not None and _spec.loader is not None
+helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(helpers)
+events, random_log, sequences, simple = (
+    helpers.events,
+    helpers.random_log,
+    helpers.sequences,
+    helpers.simple,
+)
+SECOND = helpers.SECOND
+
+
+def oracle(seqs, endpoints=False, min_count=1) -> dict[tuple[str, str], dict]:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    units: dict[tuple[str, str], set] = defaultdict(set)
+    gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for key, seq in seqs.items():
+        names = [n for n, _ in seq]
+        pairs = [
+            (names[i], names[i + 1], (seq[i + 1][1] - seq[i][1]) / SECOND)
+            for i in range(len(seq) - 1)
+        ]
+        if endpoints:
+            pairs = [(START, names[0], None), *pairs, (names[-1], END, None)]
+        for source, target, gap in pairs:
+            counts[(source, target)] += 1
+            units[(source, target)].add(key)
+            if gap is not None:
+                gaps[(source, target)].append(gap)
+    out_total: dict[str, int] = defaultdict(int)
+    in_total: dict[str, int] = defaultdict(int)
+    for (source, target), n in counts.items():
+        out_total[source] += n
+        in_total[target] += n
+    rows = {}
+    for edge, n in counts.items():
+        if n < min_count:
+            continue
+        times = gaps[edge]
+        rows[edge] = {
+            "count": n,
+            "users": len(units[edge]),
+            "probability_out": n / out_total[edge[0]],
+            "probability_in": n / in_total[edge[1]],
+            "median_seconds": float(np.quantile(times, 0.5)) if times else None,
+            "p95_seconds": float(np.quantile(times, 0.95)) if times else None,
+        }
+    return rows
+
+
+def as_dict(table: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    out = {}
+    for rec in table.to_dict("records"):
+        edge = (rec.pop("source"), rec.pop("target"))
+        assert edge not in out
+        out[edge] = {k: (None if pd.isna(v) else v) for k, v in rec.items()}
+    return out
+
+
+def assert_same(got: dict, want: dict) -> None:
+    assert got.keys() == want.keys()
+    for edge, expected in want.items():
+        for key, value in expected.items():
+            if value is None:
+                assert got[edge][key] is None, (edge, key)
+            elif isinstance(value, float):
+                assert got[edge][key] == pytest.approx(value, rel=1e-9, abs=1e-6), (edge, key)
+            else:
+                assert got[edge][key] == value, (edge, key)
+
+
+CASES = [
+    {"unit": "user", "collapse_repeats": False, "rename": None},
+    {"unit": "session", "collapse_repeats": True, "rename": None},
+    {"unit": "user", "collapse_repeats": True, "rename": {"^vi": "v*", "o'q": "quote"}},
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_transitions_match_the_oracle(seed):
+    rows = random_log(300 + seed)
+    ev = events(rows)
+    options = CASES[seed % len(CASES)]
+    seqs = sequences(rows, options["unit"], options["collapse_repeats"], options["rename"])
+    for endpoints, min_count in [(False, 1), (True, 2)]:
+        result = transitions(ev, endpoints=endpoints, min_count=min_count, **options)
+        assert result.table.columns.tolist() == COLUMNS
+        assert_same(as_dict(result.table), oracle(seqs, endpoints, min_count))
+        # sorted by count, then source and target
+        keys = [(-c, s, t) for c, s, t in result.table[["count", "source", "target"]].values]
+        assert keys == sorted(keys)
+        if min_count == 1 and len(result.table):
+            # edges out of a node sum to 1, and so do edges into one
+            assert result.table.groupby("source").probability_out.sum().tolist() == pytest.approx(
+                [1.0] * result.table.source.nunique()
+            )
+            assert result.table.groupby("target").probability_in.sum().tolist() == pytest.approx(
+                [1.0] * result.table.target.nunique()
+            )
+
+
+def test_transitions_hand_worked():
+    half = SECOND // 2
+    rows = [
+        # u: a b a b (gaps 1 s, 2.5 s, 10 s); the two events at 13.5 s tie, e4 before e5
+        ("e1", "u", "s", 0, "a"),
+        ("e2", "u", "s", 1 * SECOND, "b"),
+        ("e3", "u", "s", 3 * SECOND + half, "a"),
+        ("e4", "u", "s", 13 * SECOND + half, "b"),
+        ("e5", "u", "s", 13 * SECOND + half, "c"),
+        # v: a b c (gaps 4 s, 0 s)
+        ("f1", "v", "t", 0, "a"),
+        ("f2", "v", "t", 4 * SECOND, "b"),
+        ("f3", "v", "t", 4 * SECOND, "c"),
+        # w: a single event, no transition
+        ("g1", "w", "x", 0, "a"),
+    ]
+    r = transitions(events(rows))
+    assert r.table.values.tolist() == [
+        # a->b: gaps 1, 10, 4 -> median 4; p95 = 4 + 0.9 * (10 - 4) = 9.4
+        ["a", "b", 3, 2, 1.0, 1.0, 4.0, pytest.approx(9.4)],
+        # b->c: gaps 0, 0
+        ["b", "c", 2, 2, 2 / 3, 1.0, 0.0, 0.0],
+        ["b", "a", 1, 1, 1 / 3, 1.0, 2.5, 2.5],
+    ]
+    assert r.extras["nodes"].values.tolist() == [
+        ["a", 4, 3, (1 + 3 + 1 + 1) / 4],
+        ["b", 3, 2, (2 + 4 + 2) / 3],
+        ["c", 2, 2, (5 + 3) / 2],
+    ]
+    assert r.extras["matrix"].columns.tolist() == ["source", "a", "b", "c"]
+    r = transitions(events(rows), min_count=2, endpoints=True)
+    assert r.table[["source", "target", "count", "probability_out"]].values.tolist() == [
+        [START, "a", 3, 1.0],
+        ["a", "b", 3, 0.75],
+        ["b", "c", 2, 2 / 3],
+        ["c", END, 2, 1.0],
+    ]
+    assert r.table.median_seconds.isna().tolist() == [True, False, False, True]
+
+
+def test_collapse_and_rename():
+    ev = events(simple({"u": "view_1 view_2 view_1 buy buy"}))
+    r = transitions(ev, rename={"^view": "view"})
+    assert r.table[["source", "target", "count"]].values.tolist() == [
+        ["view", "view", 2],
+        ["buy", "buy", 1],
+        ["view", "buy", 1],
+    ]
+    r = transitions(ev, rename={"^view": "view"}, collapse_repeats=True)
+    assert r.table[["source", "target", "count", "median_seconds"]].values.tolist() == [
+        ["view", "buy", 1, 3.0]  # from the first view of the run to the first buy
+    ]
+
+
+def test_bad_parameters():
+    ev = events(simple({"u": "a b"}))
+    with pytest.raises(ParameterError, match="min_count"):
+        transitions(ev, min_count=0)
+    with pytest.raises(ParameterError, match="unit"):
+        transitions(ev, unit="device")
+    with pytest.raises(ParameterError, match="rename"):
+        transitions(ev, rename={"[": "x"})
+    with pytest.raises(ParameterError, match="endpoints"):
+        transitions(ev, endpoints="yes")
+    empty = transitions(events(simple({"u": "a"})))
+    assert empty.table.empty and empty.table.columns.tolist() == COLUMNS
+
+
+def test_charts_render_offline():
+    r = transitions(events(random_log(5) + simple({"z": "home view cart buy"})), endpoints=True)
+    for chart in (
+        r.chart(),
+        transition_graph_chart(r, layout="circle"),
+        transition_matrix_chart(r),
+    ):
+        assert "<svg" in vl_convert.vegalite_to_svg(chart.to_dict())
+    assert "LEAD" in r.sql.upper()
