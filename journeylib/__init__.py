@@ -14,11 +14,15 @@ from journeylib.errors import DataError, EngineError, JourneyError, ParameterErr
 from journeylib.events import Events
 from journeylib.funnel_stats import time_to_convert, trended_funnel
 from journeylib.funnels import funnel
+from journeylib.journey_map import journey_map, stage_of
 from journeylib.loading import LoadReport
+from journeylib.paths import next_steps, paths, previous_steps, step_matrix
 from journeylib.quality import data_quality
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
+from journeylib.retention import retention
 from journeylib.stages import Stages
+from journeylib.transitions import transitions
 from journeylib.widgets import explore
 from journeylib.workspace import Workspace, open
 
@@ -42,9 +46,17 @@ __all__ = [
     "datasets",
     "explore",
     "funnel",
+    "journey_map",
+    "next_steps",
     "open",
+    "paths",
+    "previous_steps",
     "read_events",
+    "retention",
+    "stage_of",
     "stages",
+    "step_matrix",
     "time_to_convert",
+    "transitions",
     "trended_funnel",
 ]

@@ -75,6 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     funnel.add_argument("--by", help="break down by this column (its value at entry)")
     funnel.set_defaults(handler=_funnel)
 
+    paths = commands.add_parser("paths", help="the most common routes from or to an event")
+    _analysis_input(paths)
+    paths.add_argument("--start", help="begin at each person's first such event")
+    paths.add_argument("--end", help="end at each person's first such event")
+    paths.add_argument("--steps", type=int, default=5, help="events per path")
+    paths.add_argument("--conversion", help="add the share who later did this event")
+    paths.add_argument("--unit", default="user", help="user or session")
+    paths.add_argument("--top", type=int, default=20, help="paths shown; the rest are 'other'")
+    paths.set_defaults(handler=_paths)
+
+    retention = commands.add_parser("retention", help="who comes back, by cohort and period")
+    _analysis_input(retention)
+    retention.add_argument("--start", help="event that starts a cohort (default: any)")
+    retention.add_argument("--returning", help="event that counts as a return (default: any)")
+    retention.add_argument("--period", default="week", help="day, week or month")
+    retention.add_argument("--kind", default="n_day", help="n_day (on) or unbounded (on or after)")
+    retention.add_argument("--periods", type=int, default=8, help="periods after period 0")
+    retention.add_argument("--rolling", action="store_true", help="periods from each start time")
+    retention.add_argument("--cohort", default="first", help="first or recurring")
+    retention.add_argument("--by", help="cohorts by this column or property instead of by period")
+    retention.set_defaults(handler=_retention)
+
     attribution = commands.add_parser("attribution", help="credit for conversions per channel")
     source = attribution.add_mutually_exclusive_group(required=True)
     source.add_argument("--db", help="workspace file")
@@ -164,6 +186,46 @@ def _funnel(args: argparse.Namespace) -> int:
         by=args.by,
         unit=args.unit,
         window_from=args.window_from,
+    )
+    _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
+    if ws is not None:
+        ws.close()
+    return 0
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from journeylib.paths import COLUMNS
+
+    events, ws = _events(args)
+    result = jl.paths(
+        events,
+        args.start,
+        args.end,
+        args.steps,
+        unit=args.unit,
+        top=args.top,
+        conversion=args.conversion,
+    )
+    _emit(result, COLUMNS, args.format)
+    if ws is not None:
+        ws.close()
+    return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    from journeylib.retention import COLUMNS
+
+    events, ws = _events(args)
+    result = jl.retention(
+        events,
+        args.start,
+        args.returning,
+        args.period,
+        args.kind,
+        periods=args.periods,
+        rolling=args.rolling,
+        cohort=args.cohort,
+        by=args.by,
     )
     _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
     if ws is not None:
