@@ -161,6 +161,19 @@ def _events(args: argparse.Namespace) -> tuple[jl.Events, jl.Workspace | None]:
     return ws.events(), ws
 
 
+def _analyse(
+    args: argparse.Namespace, analysis: Callable[[jl.Events], jl.Result], stable: list[str]
+) -> int:
+    """Run an analysis on the command's events and print its table; close the workspace."""
+    events, ws = _events(args)
+    try:
+        _emit(analysis(events), stable, args.format)
+    finally:
+        if ws is not None:
+            ws.close()
+    return 0
+
+
 def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
     """CSV and JSON carry the stable columns (DESIGN.md §5); the table shows everything."""
     if fmt == "table":
@@ -176,61 +189,58 @@ def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
 def _funnel(args: argparse.Namespace) -> int:
     from journeylib.funnels import COLUMNS
 
-    events, ws = _events(args)
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
-    result = jl.funnel(
-        events,
-        steps,
-        args.within,
-        args.mode,
-        by=args.by,
-        unit=args.unit,
-        window_from=args.window_from,
+    return _analyse(
+        args,
+        lambda events: jl.funnel(
+            events,
+            steps,
+            args.within,
+            args.mode,
+            by=args.by,
+            unit=args.unit,
+            window_from=args.window_from,
+        ),
+        ([args.by] if args.by else []) + COLUMNS,
     )
-    _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
-    if ws is not None:
-        ws.close()
-    return 0
 
 
 def _paths(args: argparse.Namespace) -> int:
     from journeylib.paths import COLUMNS
 
-    events, ws = _events(args)
-    result = jl.paths(
-        events,
-        args.start,
-        args.end,
-        args.steps,
-        unit=args.unit,
-        top=args.top,
-        conversion=args.conversion,
+    return _analyse(
+        args,
+        lambda events: jl.paths(
+            events,
+            args.start,
+            args.end,
+            args.steps,
+            unit=args.unit,
+            top=args.top,
+            conversion=args.conversion,
+        ),
+        COLUMNS,
     )
-    _emit(result, COLUMNS, args.format)
-    if ws is not None:
-        ws.close()
-    return 0
 
 
 def _retention(args: argparse.Namespace) -> int:
     from journeylib.retention import COLUMNS
 
-    events, ws = _events(args)
-    result = jl.retention(
-        events,
-        args.start,
-        args.returning,
-        args.period,
-        args.kind,
-        periods=args.periods,
-        rolling=args.rolling,
-        cohort=args.cohort,
-        by=args.by,
+    return _analyse(
+        args,
+        lambda events: jl.retention(
+            events,
+            args.start,
+            args.returning,
+            args.period,
+            args.kind,
+            periods=args.periods,
+            rolling=args.rolling,
+            cohort=args.cohort,
+            by=args.by,
+        ),
+        ([args.by] if args.by else []) + COLUMNS,
     )
-    _emit(result, ([args.by] if args.by else []) + COLUMNS, args.format)
-    if ws is not None:
-        ws.close()
-    return 0
 
 
 def _attribution(args: argparse.Namespace) -> int:
@@ -242,13 +252,14 @@ def _attribution(args: argparse.Namespace) -> int:
         result = jl.attribution(read_path_summary(args.paths), models=models, order=args.order)
         _emit(result, COLUMNS, args.format)
         return 0
-    events, ws = _events(args)
     conversion = [c.strip() for c in args.conversion.split(",") if c.strip()]
-    result = jl.attribution(events, conversion, args.lookback, models=models, order=args.order)
-    _emit(result, COLUMNS, args.format)
-    if ws is not None:
-        ws.close()
-    return 0
+    return _analyse(
+        args,
+        lambda events: jl.attribution(
+            events, conversion, args.lookback, models=models, order=args.order
+        ),
+        COLUMNS,
+    )
 
 
 def _report(args: argparse.Namespace) -> int:

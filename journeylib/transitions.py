@@ -59,8 +59,7 @@ def transitions(
     out. ``extras``: ``nodes`` (``node``, ``occurrences``, ``users``,
     ``mean_step``: the mean 1-based position in the sequence) and ``matrix``
     (``probability_out``, sources down, targets across). The chart is the
-    transition graph; :func:`journeylib.charts.paths.transition_matrix_chart`
-    draws the matrix.
+    transition matrix; ``view("graph")`` draws the transition graph.
 
     Examples
     --------
