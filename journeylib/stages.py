@@ -46,6 +46,23 @@ class Stages:
         """Stages from a YAML mapping of stage name to event names."""
         return cls(read_mapping(path, "stage map", "a mapping of stage name to event names"))
 
+    @classmethod
+    def named(cls, name: str) -> Stages:
+        """A shipped map by name (``five_stage``, ``hourglass``, ``aida``) or a YAML file path.
+
+        Examples
+        --------
+        >>> Stages.named("aida").names
+        ['attention', 'interest', 'desire', 'action']
+        """
+        if name in SHIPPED:
+            return _default(name)
+        if name.endswith((".yml", ".yaml")):
+            return cls.from_yaml(name)
+        raise ParameterError(
+            "stages", name, allowed=SHIPPED, reason="Name a shipped map or a YAML file."
+        )
+
     @property
     def names(self) -> list[str]:
         """Stage names, in order."""
@@ -102,6 +119,10 @@ def require_events(
             )
 
 
+#: the stage maps shipped in journeylib/stage_maps
+SHIPPED = ("five_stage", "hourglass", "aida")
+
+
 def _default(name: str) -> Stages:
     text = resources.files("journeylib").joinpath("stage_maps", f"{name}.yml").read_text("utf-8")
     return Stages(yaml.safe_load(text))
@@ -114,4 +135,4 @@ HOURGLASS = _default("hourglass")
 #: attention, interest, desire, action
 AIDA = _default("aida")
 
-__all__ = ["AIDA", "FIVE_STAGE", "HOURGLASS", "Stages"]
+__all__ = ["AIDA", "FIVE_STAGE", "HOURGLASS", "SHIPPED", "Stages"]

@@ -9,6 +9,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from journeylib import datasets
 from journeylib.report import notebook_parameters, run_report
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
@@ -47,10 +48,60 @@ def check_attribution(found: dict[str, pd.DataFrame]) -> None:
     assert (credit.conversions >= 0).all()
 
 
+def stories() -> dict:
+    return json.loads((datasets.sample_dir() / "stories.json").read_text())
+
+
+def check_quality(found: dict[str, pd.DataFrame]) -> None:
+    # 38,815 GA4 events (stories.json) plus the Segment, CRM, survey and ticket events;
+    # 3,000 people, nothing rejected
+    checks = dict(zip(found["data_quality"].check, found["data_quality"].value, strict=False))
+    assert checks["users"] == stories()["people"]
+    assert checks["events"] >= stories()["events"]
+
+
+def check_stages(found: dict[str, pd.DataFrame]) -> None:
+    # the stages up to the purchase are reached within a week of awareness by everyone
+    # who reaches them at all (data/README.md); the post-purchase stage needs longer
+    reach = stories()["6_stages"]
+    assert found["funnel"].users.tolist()[:4] == [
+        reach[s] for s in ("awareness", "consideration", "decision", "purchase")
+    ]
+    people = found["stage_of_each_person"]
+    assert len(people) == reach["awareness"]
+    assert (people.stage == "post_purchase").sum() == reach["post_purchase"]
+
+
+def check_paths(found: dict[str, pd.DataFrame]) -> None:
+    # everyone who views an item (the consideration stage) is at the anchor
+    steps = found["next_steps_after_view_item"]
+    assert steps.users.iloc[0] == stories()["6_stages"]["consideration"]
+    assert steps.groupby("step").users.sum().iloc[1] == steps.users.iloc[0]
+
+
+def check_retention(found: dict[str, pd.DataFrame]) -> None:
+    # every buyer starts a cohort; repeat buyers come back after their first purchase week
+    table = found["unbounded_retention_by_week"]
+    overall = table[table.cohort == "overall"].set_index("period")
+    assert overall.users[0] == stories()["buyers"]
+    assert overall.users[1] <= stories()["3_repeat_via_email"]["repeat_buyers"]
+
+
+def check_journey_map(found: dict[str, pd.DataFrame]) -> None:
+    table = found["journey_map"]
+    totals = table[table.kind == "all"]
+    assert dict(zip(totals.stage, totals.people, strict=True)) == stories()["6_stages"]
+
+
 CHECKS = {
     "quickstart": [check_funnel],
-    "journey_report": [check_funnel, check_attribution],
+    "journey_report": [check_funnel, check_attribution, check_journey_map],
     "attribution": [check_attribution],
+    "load_and_quality": [check_quality],
+    "stages_and_funnels": [check_stages],
+    "paths": [check_paths],
+    "retention": [check_retention],
+    "journey_map": [check_journey_map],
 }
 
 

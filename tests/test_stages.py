@@ -61,3 +61,12 @@ def test_a_misspelt_step_is_an_error_but_an_absent_one_is_a_zero(sample):
         jl.funnel(sample.events(), ["session_start", "purchse"])
     table = jl.funnel(sample.events(), ["session_start", "teleport"]).table
     assert table.users.tolist() == [3000, 0]
+
+
+def test_maps_by_name_or_yaml_path(tmp_path):
+    assert jl.Stages.named("hourglass").names[-2:] == ["retention", "advocacy"]
+    path = tmp_path / "mine.yml"
+    path.write_text("look: [page_view]\nbuy: [purchase]\n")
+    assert jl.Stages.named(str(path)).events("buy") == ("purchase",)
+    with pytest.raises(jl.ParameterError, match="Did you mean 'hourglass'"):
+        jl.Stages.named("hourglas")
