@@ -10,6 +10,7 @@ Examples
 
 from journeylib import datasets, stages
 from journeylib.attribution import attribution
+from journeylib.drivers import drivers
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.funnel_stats import time_to_convert, trended_funnel
@@ -44,6 +45,7 @@ __all__ = [
     "connect",
     "data_quality",
     "datasets",
+    "drivers",
     "explore",
     "funnel",
     "journey_map",

@@ -1,0 +1,233 @@
+"""Drivers: what people who converted at a funnel step did that those who dropped did not.
+
+For a step k of a funnel (the last by default), the people compared reached
+step k-1 on their best attempt (see :func:`journeylib.funnels.unit_levels`):
+*converters* went on to step k, *droppers* did not and their window has
+closed (people still inside it are left out). What each person did is looked at
+between reaching step k-1 and reaching step k (converters) or the end of their
+window (droppers), both included:
+
+- ``event``: they did that event at least once (the funnel's own steps aside);
+- a column or ``properties`` key named in ``columns``: one of their events
+  there, step events included, had that value.
+
+For each feature with at least ``min_support`` people, the 2x2 table of
+converters and droppers with and without it gives the odds ratio (with 0.5
+added to every cell when one is zero), its 95% interval, and Fisher's exact
+test; the ``top`` features each way come back, strongest first.
+The counting happens in the engine; Python only tests the small table of features.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from scipy import stats
+
+from journeylib.durations import Duration, parse_duration
+from journeylib.errors import ParameterError
+from journeylib.events import Events
+from journeylib.funnels import _interval, unit_levels
+from journeylib.result import Result
+from journeylib.sql import SQL
+from journeylib.stages import Stages, require_events
+
+#: the stable columns, in order
+COLUMNS = [
+    "feature",
+    "kind",
+    "value",
+    "converters_with",
+    "droppers_with",
+    "conversion_with",
+    "conversion_without",
+    "odds_ratio",
+    "odds_ratio_low",
+    "odds_ratio_high",
+    "p_value",
+    "direction",
+]
+
+
+def drivers(
+    ev: Events,
+    steps: Sequence[str] | Stages,
+    within: Duration = "7d",
+    *,
+    step: int | None = None,
+    columns: Sequence[str] = (),
+    min_support: int = 20,
+    top: int = 10,
+    alpha: float = 0.05,
+) -> Result:
+    """Events and values over- or under-represented among people who converted at ``step``.
+
+    ``step`` is the 1-based index of the step studied (default: the last);
+    ``columns`` adds value features (``"channel"``, a ``properties`` key such as
+    ``"device"``). The table keeps features with ``p_value < alpha``:
+    ``direction`` is ``more likely`` (odds ratio > 1) or ``less likely``.
+    ``extras["all"]`` holds every feature with enough support, significant or not.
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> rows = ["user_id,event_name,event_time"]
+    >>> for i in range(40):
+    ...     rows.append(f"u{i},view,2024-01-01T10:00:00Z")
+    ...     if i < 20:
+    ...         rows += [f"u{i},reviews,2024-01-01T10:01:00Z", f"u{i},buy,2024-01-01T10:02:00Z"]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("\\n".join(rows + ["x,other,2024-02-01T00:00:00Z"]) + "\\n")
+    >>> ws = jl.open(); _ = ws.load_events(path)
+    >>> d = drivers(ws.events(), ["view", "buy"], "1d", min_support=5)
+    >>> d.table[["feature", "converters_with", "droppers_with", "direction"]].values.tolist()
+    [['reviews', 20, 0, 'more likely']]
+    """
+    pairs = list(steps) if isinstance(steps, Stages) else [(str(s), (str(s),)) for s in steps]
+    if isinstance(steps, str) or len(pairs) < 2:
+        raise ParameterError("steps", steps, reason="Give two or more event names (or stages).")
+    studied = len(pairs) if step is None else step
+    if isinstance(studied, bool) or not isinstance(studied, int) or not 2 <= studied <= len(pairs):
+        raise ParameterError("step", step, allowed=range(2, len(pairs) + 1))
+    for name in columns:
+        if not isinstance(name, str) or not name:
+            raise ParameterError("columns", name, reason="Name a column or a properties key.")
+    if isinstance(min_support, bool) or not isinstance(min_support, int) or min_support < 1:
+        raise ParameterError("min_support", min_support, reason="Give a whole number >= 1.")
+    require_events(pairs, ev.event_names(), param="steps", typos_only=True)
+    window = parse_duration(within, param="within")
+    rules = [events for _, events in pairs]
+    levels = unit_levels(ev, rules, window)
+    people = _compared(levels, studied, _interval(window))
+    features = _features(ev, people, [e for events in rules for e in events], list(columns))
+    counts = _counts(people, features)
+    frame = ev.engine.run(counts, what="counting driver features")
+    every = _tested(frame, min_support)
+    significant = every[every.p_value < alpha]
+    table = pd.concat(
+        [
+            significant[significant.odds_ratio > 1].head(top),
+            significant[significant.odds_ratio < 1].sort_values("odds_ratio").head(top),
+        ],
+        ignore_index=True,
+    )
+    params = {
+        "steps": [label for label, _ in pairs],
+        "within": str(within),
+        "step": studied,
+        "columns": list(columns),
+        "min_support": min_support,
+        "top": top,
+        "alpha": alpha,
+    }
+    from journeylib.charts.drivers import drivers_chart
+
+    label = pairs[studied - 1][0]
+    return Result(
+        f"Drivers of reaching {label}",
+        table,
+        SQL(ibis.to_sql(counts)),
+        params,
+        draw=drivers_chart,
+        extras={"all": every},
+    )
+
+
+def _compared(levels: ir.Table, step: int, span: ir.IntervalScalar) -> ir.Table:
+    """``unit, converted, since, until``: the people compared and the span their features come from."""
+    at = levels.filter(levels.level >= step - 1)
+    at = at.filter((at.level >= step) | ~at.in_progress)
+    converted = at.level >= step
+    return at.select(
+        "unit",
+        converted=converted,
+        since=at[f"t{step - 1}"],
+        until=ibis.ifelse(converted, at[f"t{step}"], at.t1 + span),
+    )
+
+
+def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list[str]) -> ir.Table:
+    """Distinct ``unit, kind, value`` for what each person did in their span."""
+    t = ev.table
+    inside = t.join(
+        people,
+        [t.user_id == people.unit, t.event_time >= people.since, t.event_time <= people.until],
+    )
+    own = inside.filter(~inside.event_name.isin(step_names))
+    parts = [own.select("unit", kind=ibis.literal("event"), value=own.event_name)]
+    for name in columns:  # values count on the step events too: the device at checkout
+        value = inside[name].cast("string") if name in t.columns else inside.properties[name].str
+        parts.append(inside.select("unit", kind=ibis.literal(name), value=value))
+    every = ibis.union(*parts, distinct=False)
+    return every.filter(every.value.notnull()).distinct()
+
+
+def _counts(people: ir.Table, features: ir.Table) -> ir.Table:
+    """Per feature: converters and droppers with it, beside the totals of each."""
+    totals = people.aggregate(
+        converters=people.converted.cast("int64").sum(),
+        droppers=(~people.converted).cast("int64").sum(),
+    )
+    joined = features.join(people, features.unit == people.unit).select(
+        features.kind, features.value, people.converted
+    )
+    per = joined.group_by(["kind", "value"]).aggregate(
+        converters_with=joined.converted.cast("int64").sum(),
+        droppers_with=(~joined.converted).cast("int64").sum(),
+    )
+    return per.cross_join(totals).order_by(["kind", "value"])
+
+
+def _tested(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
+    rows = []
+    for r in frame.itertuples(index=False):
+        a, b = int(r.converters_with), int(r.droppers_with)  # type: ignore[arg-type]
+        c, d = int(r.converters) - a, int(r.droppers) - b  # type: ignore[arg-type]
+        if a + b < min_support:
+            continue
+        ratio, low, high = odds_ratio(a, b, c, d)
+        p_value = float(stats.fisher_exact([[a, b], [c, d]]).pvalue)
+        feature = str(r.value) if r.kind == "event" else f"{r.kind} = {r.value}"
+        rows.append(
+            (
+                feature,
+                r.kind,
+                r.value,
+                a,
+                b,
+                a / (a + b),
+                c / (c + d) if c + d else math.nan,
+                ratio,
+                low,
+                high,
+                p_value,
+                "more likely" if ratio > 1 else "less likely",
+            )
+        )
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return table.sort_values(["odds_ratio", "feature"], ascending=[False, True], ignore_index=True)
+
+
+def odds_ratio(a: int, b: int, c: int, d: int) -> tuple[float, float, float]:
+    """Odds ratio of ``[[a, b], [c, d]]`` and its 95% (Woolf) interval; 0.5 added to every cell if one is 0.
+
+    Examples
+    --------
+    OR = 20 x 20 / (10 x 10) = 4; se(log OR) = sqrt(1/20 + 1/10 + 1/10 + 1/20) = 0.548,
+    so the interval is 4 x exp(-/+ 1.96 x 0.548):
+
+    >>> [round(x, 3) for x in odds_ratio(20, 10, 10, 20)]
+    [4.0, 1.367, 11.703]
+    """
+    if min(a, b, c, d) == 0:
+        a, b, c, d = (x + 0.5 for x in (a, b, c, d))  # type: ignore[assignment]
+    ratio = (a * d) / (b * c)
+    spread = 1.959963984540054 * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    return ratio, math.exp(math.log(ratio) - spread), math.exp(math.log(ratio) + spread)
+
+
+__all__ = ["COLUMNS", "drivers", "odds_ratio"]
