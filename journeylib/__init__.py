@@ -13,7 +13,7 @@ from journeylib.attribution import attribution
 from journeylib.drivers import drivers
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
-from journeylib.funnel_stats import time_to_convert, trended_funnel
+from journeylib.funnel_stats import compare_funnels, time_to_convert, trended_funnel
 from journeylib.funnels import funnel
 from journeylib.journey_map import journey_map, stage_of
 from journeylib.loading import LoadReport
@@ -42,6 +42,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "attribution",
+    "compare_funnels",
     "connect",
     "data_quality",
     "datasets",

@@ -110,3 +110,31 @@ def test_trended_funnel_by_entry_day_hand_worked(tmp_path):
     assert table.conversion_high.iloc[0] == pytest.approx(0.8824, abs=1e-4)
     with pytest.raises(jl.ParameterError, match="every"):
         trended_funnel(ev, ["view", "buy"], every="fortnight")
+
+
+def test_compare_funnels_tests_each_step_against_the_first_segment():
+    from scipy import stats
+
+    from journeylib.datasets import sample_or
+
+    ev = sample_or("").events()
+    steps = ["begin_checkout", "add_payment_info"]
+    mobile = ev.where(ev.prop("device.category") == "mobile")
+    desktop = ev.where(ev.prop("device.category") == "desktop")
+    result = jl.compare_funnels({"desktop": desktop, "mobile": mobile}, steps, "1d")
+    table = result.table.set_index(["segment", "step"])
+    # each segment's counts are those of its own funnel
+    for label, events in (("desktop", desktop), ("mobile", mobile)):
+        users = jl.funnel(events, steps, "1d").table.users.tolist()
+        assert table.loc[label].users.tolist() == users
+    d, m = table.loc["desktop"].users.tolist(), table.loc["mobile"].users.tolist()
+    # the pooled two-proportion z-test, worked out with scipy's normal distribution
+    pooled = (d[1] + m[1]) / (d[0] + m[0])
+    z = (m[1] / m[0] - d[1] / d[0]) / (pooled * (1 - pooled) * (1 / d[0] + 1 / m[0])) ** 0.5
+    expected = 2 * stats.norm.sf(abs(z))
+    row = table.loc[("mobile", "add_payment_info")]
+    assert row.p_value == pytest.approx(expected, rel=1e-9)
+    assert row.difference == pytest.approx(m[1] / m[0] - d[1] / d[0])
+    assert row.difference < -0.2 and row.p_value < 1e-6  # story 1: mobile checkouts stall
+    with pytest.raises(jl.ParameterError, match="two or more"):
+        jl.compare_funnels({"only": ev}, steps)

@@ -129,3 +129,44 @@ def trend_chart(result: Result) -> alt.LayerChart:
     )
     layered: alt.LayerChart = (band + line).properties(**base(result.name))
     return layered
+
+
+def segments_chart(result: Result) -> alt.Chart:
+    """Conversion from the first step per step, a bar per segment side by side.
+
+    Examples
+    --------
+    >>> from journeylib.result import Result
+    >>> from journeylib.sql import SQL
+    >>> table = pd.DataFrame({"segment": ["a", "b"], "step_index": [1, 1], "step": ["view", "view"],
+    ...                       "users": [3, 4], "conversion_rate": [1.0, 1.0], "p_value": [1.0, 1.0]})
+    >>> segments_chart(Result("Funnel by segment", table, SQL(""))).to_dict()["encoding"]["xOffset"]
+    {'field': 'segment', 'type': 'nominal'}
+    """
+    table = result.table
+    labelled = table.assign(
+        label=[f"{i}. {s}" for i, s in zip(table.step_index, table.step, strict=True)]
+    )
+    chart: alt.Chart = (
+        alt.Chart(labelled)
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=None, title="Step"),
+            xOffset=alt.XOffset("segment:N"),
+            y=alt.Y(
+                "conversion_rate:Q",
+                axis=alt.Axis(format="%"),
+                title="Reached, of those who entered",
+            ),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=[
+                "segment:N",
+                "label:N",
+                "users:Q",
+                alt.Tooltip("conversion_rate:Q", format=".1%"),
+                alt.Tooltip("p_value:Q", format=".2g", title="p (vs first segment)"),
+            ],
+        )
+        .properties(**base(result.name))
+    )
+    return chart
