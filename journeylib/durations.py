@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import ibis.expr.types as ir
+
 from journeylib.errors import ParameterError
 
 _UNITS = {
@@ -59,3 +61,43 @@ def to_microseconds(value: Duration, *, param: str = "duration") -> int:
     """
     delta = parse_duration(value, param=param)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def epoch_parts(
+    t: ir.TimestampValue, *, micro: bool = True
+) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """Whole seconds since the epoch and the sub-second part, kept apart.
+
+    ``epoch_seconds`` is whole seconds on some engines (Spark) and fractional on
+    others, so it is floored; the fraction is in microseconds, or milliseconds
+    where the engine cannot extract microseconds (``micro=False``, Ibis'
+    PySpark backend: see :attr:`journeylib.engine.Engine.microseconds`).
+    Subtracting the parts apart keeps the sub-second digits that a difference
+    of two large epoch values would lose to floating point.
+    """
+    whole: ir.FloatingValue = t.epoch_seconds().cast("float64").floor().cast("float64")
+    fraction: ir.FloatingValue = (
+        t.microsecond().cast("float64") / 1_000_000.0
+        if micro
+        else t.millisecond().cast("float64") / 1_000.0
+    )
+    return whole, fraction
+
+
+def elapsed_seconds(
+    start: ir.TimestampValue, stop: ir.TimestampValue, *, micro: bool = True
+) -> ir.FloatingValue:
+    """Seconds from ``start`` to ``stop``, the same on every engine (see :func:`epoch_parts`).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> from datetime import datetime, timezone
+    >>> t = ibis.memtable({"a": [datetime(2024, 1, 1, 10, 0, 0, 250000, tzinfo=timezone.utc)],
+    ...                    "b": [datetime(2024, 1, 1, 10, 0, 3, 500000, tzinfo=timezone.utc)]})
+    >>> ibis.duckdb.connect().execute(t.select(s=elapsed_seconds(t.a, t.b))).s.tolist()
+    [3.25]
+    """
+    whole_start, fraction_start = epoch_parts(start, micro=micro)
+    whole_stop, fraction_stop = epoch_parts(stop, micro=micro)
+    return (whole_stop - whole_start) + (fraction_stop - fraction_start)

@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from journeylib.durations import Duration, parse_duration
+from journeylib.durations import Duration, elapsed_seconds, parse_duration
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.funnels import MODES, _interval, unit_levels, wilson
@@ -74,7 +74,9 @@ def time_to_convert(
     levels, params = _levels(ev, steps, within, mode, unit, window_from)
     window = parse_duration(within, param="within")
     data_end = ev.table.event_time.max().as_scalar()
-    counts = _counts(levels, from_step, last, _interval(window), data_end, window_from)
+    counts = _counts(
+        levels, from_step, last, _interval(window), data_end, window_from, ev.engine.microseconds
+    )
     frame = ev.engine.run(counts, what="the time to convert")
     table = kaplan_meier(frame)
     converters = frame[frame.converted_flag == 1]
@@ -134,6 +136,7 @@ def _counts(
     span: ir.IntervalScalar,
     data_end: ir.TimestampScalar,
     window_from: str,
+    micro: bool = True,
 ) -> ir.Table:
     """Units per (seconds after step a, converted or censored), and how many are in progress."""
     started = levels.filter(levels.level >= a)
@@ -144,7 +147,7 @@ def _counts(
     converted = started.level >= b
     stop = ibis.cases((converted, started[f"t{b}"]), else_=end)
     rows = started.select(
-        seconds=(stop.epoch_seconds() - ta.epoch_seconds()).cast("float64"),
+        seconds=elapsed_seconds(ta, stop, micro=micro),
         converted_flag=converted.cast("int8"),
         open=(~converted & (close > data_end)).cast("int64"),
     )

@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.durations import Duration, parse_duration
+from journeylib.durations import Duration, elapsed_seconds, parse_duration
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
@@ -84,7 +84,7 @@ def funnel(
         ev, rules, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
     )
     keys = [by] if by else []
-    summary = _summary(levels, len(names), keys)
+    summary = _summary(levels, len(names), keys, micro=ev.engine.microseconds)
     frame = ev.engine.run(summary, what="the funnel")
     table = _table(frame, names, keys)
     params = {
@@ -327,7 +327,7 @@ def _best(
     return best.mutate(in_progress=open_window)
 
 
-def _summary(levels: ir.Table, size: int, keys: list[str]) -> ir.Table:
+def _summary(levels: ir.Table, size: int, keys: list[str], *, micro: bool = True) -> ir.Table:
     """Per [by,] step: units reaching it, units in progress there, and time statistics."""
     parts = []
     for k in range(1, size + 1):
@@ -335,11 +335,9 @@ def _summary(levels: ir.Table, size: int, keys: list[str]) -> ir.Table:
         previous = levels[f"t{k - 1}"] if k > 1 else levels.t1
         # NULL outside the units that reached step k (a median ``where=`` does not compile on Spark)
         from_previous = ibis.cases(
-            (reached, (levels[f"t{k}"].epoch_seconds() - previous.epoch_seconds()).cast("float64"))
+            (reached, elapsed_seconds(previous, levels[f"t{k}"], micro=micro))
         )
-        from_entry = ibis.cases(
-            (reached, (levels[f"t{k}"].epoch_seconds() - levels.t1.epoch_seconds()).cast("float64"))
-        )
+        from_entry = ibis.cases((reached, elapsed_seconds(levels.t1, levels[f"t{k}"], micro=micro)))
         grouped = levels.group_by(keys) if keys else levels
         parts.append(
             grouped.aggregate(

@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
+from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
@@ -97,7 +98,7 @@ def journey_map(
     reached = stage_reach(ev, stages)
     facts = _stage_facts(ev, reached, score_kind)
     members = _membership(ev, reached, events)
-    cells = _cells(members, facts)
+    cells = _cells(members, facts, micro=ev.engine.microseconds)
     frame = ev.engine.run(cells, what="the journey map")
     table = _table(frame, stages.names)
     totals = table[table.kind == "all"].drop(columns=["kind", "touchpoint"])
@@ -165,8 +166,8 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
             furthest.user_id,
             furthest.stage_index,
             reached_at=furthest.t,
-            hours_in_stage=(last.last_event.epoch_seconds() - furthest.t.epoch_seconds()).cast(
-                "float64"
+            hours_in_stage=elapsed_seconds(
+                furthest.t, last.last_event, micro=ev.engine.microseconds
             )
             / 3600.0,
             went_back=went_back.went_back.fill_null(False),
@@ -297,12 +298,12 @@ def _membership(ev: Events, reached: ir.Table, events: Sequence[str]) -> ir.Tabl
     return ibis.union(*parts, distinct=False)
 
 
-def _cells(members: ir.Table, facts: ir.Table) -> ir.Table:
+def _cells(members: ir.Table, facts: ir.Table, *, micro: bool = True) -> ir.Table:
     joined = members.join(
         facts, [members.user_id == facts.user_id, members.stage_index == facts.stage_index]
     ).select(members, facts.t, facts.t_next, facts.revenue, facts.score_sum, facts.score_count)
     moved = joined.t_next.notnull()
-    hours = (joined.t_next.epoch_seconds() - joined.t.epoch_seconds()).cast("float64") / 3600.0
+    hours = elapsed_seconds(joined.t, joined.t_next, micro=micro) / 3600.0
     return joined.group_by(["kind", "touchpoint", "stage_index"]).aggregate(
         people=joined.user_id.nunique(),
         reached_next=moved.cast("int64").sum(),

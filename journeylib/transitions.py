@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from journeylib.durations import epoch_parts
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.paths import END, START, _rules, _whole, clean_sequence
@@ -78,7 +79,7 @@ def transitions(
         raise ParameterError("endpoints", endpoints, allowed=[True, False])
     rules = _rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
-    micro = ev.engine.name != "pyspark"  # Ibis' PySpark backend has no microsecond extract
+    micro = ev.engine.microseconds
     graph = transition_table(seq, min_count=min_count, endpoints=endpoints, micro=micro)
     table = ev.engine.run(graph, what="the transitions")
     table = _tidy(table)
@@ -111,26 +112,6 @@ def transitions(
     )
 
 
-def _seconds(
-    t: ir.TimestampValue, *, micro: bool = True
-) -> tuple[ir.FloatingValue, ir.FloatingValue]:
-    """Whole seconds since the epoch and the sub-second part, apart (a difference of
-    the sums would lose the microseconds to floating point).
-
-    ``epoch_seconds`` is whole seconds on some engines (Spark) and fractional on
-    others (DuckDB's ``epoch``), so it is floored; the fraction is in
-    microseconds, or milliseconds where the engine cannot extract microseconds
-    (Ibis' PySpark backend).
-    """
-    whole: ir.FloatingValue = t.epoch_seconds().cast("float64").floor().cast("float64")
-    fraction: ir.FloatingValue = (
-        t.microsecond().cast("float64") / 1_000_000.0
-        if micro
-        else t.millisecond().cast("float64") / 1_000.0
-    )
-    return whole, fraction
-
-
 def transition_table(
     seq: ir.Table, *, min_count: int = 1, endpoints: bool = False, micro: bool = True
 ) -> ir.Table:
@@ -139,7 +120,7 @@ def transition_table(
     ``micro=False`` times transitions to the millisecond (for Spark).
     """
     order = ibis.window(group_by="unit", order_by="pos")
-    whole, fraction = _seconds(seq.t, micro=micro)
+    whole, fraction = epoch_parts(seq.t, micro=micro)
     stamped = seq.mutate(whole=whole, fraction=fraction)
     ahead = stamped.mutate(
         target=stamped.event.lead().over(order),

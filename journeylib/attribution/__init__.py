@@ -214,7 +214,7 @@ def attribution(
         )
         span = parse_duration(half_life, param="half_life")
         weighers: dict[str, Callable[[ir.Table], ir.Table]] = {
-            "time_decay": lambda touches: time_decay(touches, span),
+            "time_decay": lambda touches: time_decay(touches, span, micro=data.engine.microseconds),
             "w_shaped": lambda touches: w_shaped(data, touches, list(milestones)),
         }
         journeys, touch_credits, sql = _from_events(

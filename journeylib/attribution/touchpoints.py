@@ -35,6 +35,7 @@ import ibis
 import ibis.expr.types as ir
 
 from journeylib.attribution.journeys import DIRECT
+from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.funnels import _interval
@@ -189,10 +190,10 @@ def path_summary(touches: ir.Table) -> ir.Table:
     )
 
 
-def time_decay(touches: ir.Table, half_life: timedelta) -> ir.Table:
+def time_decay(touches: ir.Table, half_life: timedelta, *, micro: bool = True) -> ir.Table:
     """Converting journeys' touches weighted ``2^(-age / half_life)``, age = time to conversion."""
     rows = touches.filter(touches.converted)
-    age = rows.tc.epoch_seconds() - rows.t.epoch_seconds()
+    age = elapsed_seconds(rows.t, rows.tc, micro=micro)
     rate = ibis.literal(-math.log(2) / half_life.total_seconds(), type="float64")
     return rows.mutate(weight=(age.cast("float64") * rate).exp())
 
