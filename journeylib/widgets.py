@@ -4,7 +4,11 @@
 line, the chart (Altair's offline ``JupyterChart``, redrawn in place), the
 table and the SQL. A change of any control re-runs the same public analysis
 function with the controls' values; an error shows as a message in the panel,
-not a traceback. :func:`explore` puts one panel per analysis into tabs.
+not a traceback. Each analysis has a ``*_widget`` function building its panel
+(:func:`funnel_widget`, :func:`paths_widget`, :func:`attribution_widget`,
+:func:`retention_widget`, :func:`journey_map_widget`) from shared control
+builders, and :func:`explore` puts one panel per analysis into tabs, each
+computed when first shown.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import altair as alt
 import ibis
 import ipywidgets as widgets
 
-from journeylib.errors import JourneyError
+from journeylib.errors import JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
+from journeylib.stages import SHIPPED, Stages
 
 Analysis = Callable[..., Result]
 
@@ -98,7 +103,7 @@ class AnalysisPanel:
             result = self.analysis(**self.values())
             chart = result.chart()
         except JourneyError as err:
-            self.status.value = f'<span style="color:#b00020">⚠ {html.escape(str(err))}</span>'
+            self.status.value = _error_html(err)
             return
         self.seconds = time.perf_counter() - started
         self.result = result
@@ -117,22 +122,99 @@ def _value(control: widgets.ValueWidget) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def _error_html(err: Exception) -> str:
+    return f'<span style="color:#b00020">⚠ {html.escape(str(err))}</span>'
+
+
+def _options(options: Sequence[Any], *chosen: Any) -> list[Any]:
+    """``options`` plus any ``chosen`` value not among them.
+
+    A value given to a ``*_widget`` function that the control does not offer
+    (a typo, an absent event) stays selectable, so the analysis reports it in
+    the panel ("did you mean ...") instead of the control refusing it.
+    """
+    listed = list(options)
+    offered = [o[1] if isinstance(o, tuple) else o for o in listed]
+    return listed + [c for c in dict.fromkeys(chosen) if c not in offered]
+
+
+def _dropdown(description: str, options: Sequence[Any], value: Any) -> widgets.Dropdown:
+    """A dropdown of ``options`` (values or ``(label, value)`` pairs) set to ``value``."""
+    return widgets.Dropdown(options=_options(options, value), value=value, description=description)
+
+
+def _events_dropdown(
+    description: str, names: Sequence[str], value: str | None, *, any_event: bool = False
+) -> widgets.Dropdown:
+    """A dropdown of event names; with ``any_event``, ``(any)`` first (the value None)."""
+    options: list[Any] = [(ANY, None)] if any_event else []
+    return _dropdown(description, [*options, *names], value)
+
+
+def _pick(names: Sequence[str], preferred: str) -> str:
+    """``preferred`` when present (or when there are no names), else the most frequent."""
+    return preferred if preferred in names or not names else names[0]
+
+
+#: the label of "any event" in the event dropdowns (the analysis gets None)
+ANY = "(any)"
+#: the lookbacks offered by :func:`attribution_widget`
+LOOKBACKS = ("7d", "14d", "30d", "90d")
+#: the directions offered by :func:`paths_widget`: after → next steps, before → previous steps
+DIRECTIONS = ("after", "before")
+
+
 def explore(ev: Events) -> widgets.Tab:
     """One app with a tab per analysis over ``ev``; every control re-runs its analysis.
+
+    A tab's panel is built and computed when the tab is first shown, so the app
+    opens with the funnel alone.
+
+    Examples
+    --------
+    >>> from journeylib.datasets import sample_or
+    >>> app = explore(sample_or("").events())
+    >>> app.titles
+    ('Funnel', 'Paths', 'Attribution', 'Retention', 'Journey map')
+    >>> [len(tab.children) for tab in app.children]  # only the funnel is computed
+    [1, 0, 0, 0, 0]
+    >>> app.selected_index = 3
+    >>> [len(tab.children) for tab in app.children]
+    [1, 0, 0, 1, 0]
+    """
+    holders = [widgets.VBox() for _ in TABS]
+    tab = widgets.Tab(children=holders, titles=tuple(title for title, _ in TABS))
+
+    def show(index: int | None) -> None:
+        if index is None or holders[index].children:
+            return
+        title, build = TABS[index]
+        holders[index].children = (widgets.HTML(f"<i>loading {html.escape(title)}…</i>"),)
+        try:
+            panel = build(ev)
+        except JourneyError as err:
+            holders[index].children = (widgets.HTML(_error_html(err)),)
+            return
+        holders[index].children = (panel.widget,)
+
+    tab.observe(lambda change: show(change["new"]), names="selected_index")
+    show(tab.selected_index)
+    return tab
+
+
+def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPanel:
+    """The funnel with controls: steps (from the event names present), window, mode, breakdown.
 
     Examples
     --------
     >>> import journeylib as jl
     >>> from journeylib.datasets import sample_or
-    >>> app = explore(sample_or("").events())
-    >>> app.titles
-    ('Funnel',)
+    >>> ev = sample_or("").events()
+    >>> panel = funnel_widget(ev, ["page_view", "purchase"])
+    >>> panel.controls["by"].value = "channel"
+    >>> panel.result.name
+    'Funnel by channel'
     """
-    return widgets.Tab(children=[funnel_widget(ev).widget], titles=("Funnel",))
-
-
-def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPanel:
-    """The funnel with controls: steps (from the event names present), window, mode, breakdown."""
     from journeylib.funnels import MODES, funnel
 
     names = _event_names(ev)
@@ -141,17 +223,166 @@ def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPan
         "steps": widgets.TagsInput(
             value=chosen, allowed_tags=names, allow_duplicates=True, description="Steps"
         ),
-        "within": widgets.Dropdown(
-            options=["1h", "1d", "7d", "14d", "30d"], value="7d", description="Within"
-        ),
-        "mode": widgets.Dropdown(options=list(MODES), value="ordered", description="Mode"),
-        "by": widgets.Dropdown(
-            options=[("none", None), "channel", "source", "medium", "campaign"],
-            value=None,
-            description="By",
-        ),
+        "within": _dropdown("Within", ["1h", "1d", "7d", "14d", "30d"], "7d"),
+        "mode": _dropdown("Mode", list(MODES), "ordered"),
+        "by": _dropdown("By", [("none", None), "channel", "source", "medium", "campaign"], None),
     }
     return AnalysisPanel("Funnel", funnel, controls, {"ev": ev})
+
+
+def paths_widget(
+    ev: Events, anchor: str | None = None, direction: str = "after", steps: int = 3
+) -> AnalysisPanel:
+    """Path exploration with controls: anchor event, direction (after/before) and depth (1-6).
+
+    ``after`` runs :func:`~journeylib.paths.next_steps` from the anchor,
+    ``before`` :func:`~journeylib.paths.previous_steps` to it. The anchor
+    defaults to the most frequent event.
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> from journeylib.datasets import sample_or
+    >>> ev = sample_or("").events()
+    >>> panel = paths_widget(ev, "purchase", "before", steps=2)
+    >>> panel.result.name
+    'Previous steps before purchase'
+    >>> panel.controls["direction"].value = "after"
+    >>> panel.result.table.equals(jl.next_steps(ev, "purchase", steps=2).table)
+    True
+    """
+    names = _event_names(ev)
+    controls = {
+        "anchor": _events_dropdown("Anchor", names, anchor or _pick(names, "page_view")),
+        "direction": _dropdown("Direction", DIRECTIONS, direction),
+        "steps": widgets.IntSlider(value=steps, min=1, max=6, description="Depth"),
+    }
+    return AnalysisPanel("Paths", _path_steps, controls, {"ev": ev})
+
+
+def _path_steps(ev: Events, anchor: str, direction: str, steps: int) -> Result:
+    """next_steps (``after``) or previous_steps (``before``) around ``anchor``."""
+    from journeylib.paths import next_steps, previous_steps
+
+    if direction == "after":
+        return next_steps(ev, anchor, steps)
+    if direction == "before":
+        return previous_steps(ev, anchor, steps)
+    raise ParameterError("direction", direction, allowed=DIRECTIONS)
+
+
+def attribution_widget(
+    ev: Events,
+    conversion: str | None = None,
+    lookback: str = "30d",
+    models: Sequence[str] | None = None,
+) -> AnalysisPanel:
+    """Attribution with controls: conversion event, lookback (7d-90d) and models.
+
+    The conversion defaults to ``purchase`` (when present); the models to
+    :data:`~journeylib.attribution.DEFAULT_MODELS` without ``w_shaped``.
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> from journeylib.datasets import sample_or
+    >>> ev = sample_or("").events()
+    >>> panel = attribution_widget(ev, models=["first_touch", "last_touch"])
+    >>> panel.controls["lookback"].value = "7d"
+    >>> panel.result.params["lookback"], sorted(set(panel.result.table.model))
+    ('7d', ['first_touch', 'last_touch'])
+    >>> panel.controls["models"].value = ()
+    >>> "Name at least one model." in panel.status.value  # an error is a message
+    True
+    """
+    from journeylib.attribution import DEFAULT_MODELS, MODELS, attribution
+
+    names = _event_names(ev)
+    default = tuple(m for m in DEFAULT_MODELS if m != "w_shaped")
+    chosen = tuple(models) if models is not None else default
+    controls = {
+        "conversion": _events_dropdown("Conversion", names, conversion or _pick(names, "purchase")),
+        "lookback": _dropdown("Lookback", LOOKBACKS, lookback),
+        "models": widgets.SelectMultiple(
+            options=_options(MODELS, *chosen),
+            value=chosen,
+            rows=len(MODELS),
+            description="Models",
+        ),
+    }
+    return AnalysisPanel("Attribution", attribution, controls, {"data": ev})
+
+
+def retention_widget(
+    ev: Events,
+    start: str | None = None,
+    returning: str | None = None,
+    period: str = "week",
+    kind: str = "n_day",
+) -> AnalysisPanel:
+    """Retention with controls: period, kind, and the start and returning events.
+
+    The events are dropdowns of the event names present with ``(any)`` first
+    (any event, the default).
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> from journeylib.datasets import sample_or
+    >>> ev = sample_or("").events()
+    >>> panel = retention_widget(ev, start="sign_up")
+    >>> panel.controls["kind"].value = "unbounded"
+    >>> panel.result.name
+    'Unbounded retention by week'
+    >>> panel.result.table.equals(jl.retention(ev, "sign_up", kind="unbounded").table)
+    True
+    """
+    from journeylib.retention import KINDS, PERIODS, retention
+
+    names = _event_names(ev)
+    controls = {
+        "period": _dropdown("Period", PERIODS, period),
+        "kind": _dropdown("Kind", KINDS, kind),
+        "start": _events_dropdown("Start", names, start, any_event=True),
+        "returning": _events_dropdown("Returning", names, returning, any_event=True),
+    }
+    return AnalysisPanel("Retention", retention, controls, {"ev": ev})
+
+
+def journey_map_widget(ev: Events, stages: str = "five_stage") -> AnalysisPanel:
+    """The journey map with a control for the stage map: five_stage, hourglass or aida.
+
+    ``stages`` may also name a YAML stage map (see :meth:`Stages.named`).
+
+    Examples
+    --------
+    >>> import journeylib as jl
+    >>> from journeylib.datasets import sample_or
+    >>> ev = sample_or("").events()
+    >>> panel = journey_map_widget(ev)
+    >>> panel.controls["stages"].value = "aida"
+    >>> panel.result.table.equals(jl.journey_map(ev, jl.stages.AIDA).table)
+    True
+    """
+    controls = {"stages": _dropdown("Stage map", SHIPPED, stages)}
+    return AnalysisPanel("Journey map", _journey_map, controls, {"ev": ev})
+
+
+def _journey_map(ev: Events, stages: str) -> Result:
+    """The journey map over the stage map named ``stages``."""
+    from journeylib.journey_map import journey_map
+
+    return journey_map(ev, Stages.named(stages))
+
+
+#: the tabs of :func:`explore`, in order: a title and the function building its panel
+TABS: tuple[tuple[str, Callable[[Events], AnalysisPanel]], ...] = (
+    ("Funnel", funnel_widget),
+    ("Paths", paths_widget),
+    ("Attribution", attribution_widget),
+    ("Retention", retention_widget),
+    ("Journey map", journey_map_widget),
+)
 
 
 def _event_names(ev: Events, top: int = 50) -> list[str]:
@@ -166,4 +397,12 @@ def _event_names(ev: Events, top: int = 50) -> list[str]:
     return [str(name) for name in ev.engine.run(counts, what="listing event names").event_name]
 
 
-__all__ = ["AnalysisPanel", "explore", "funnel_widget"]
+__all__ = [
+    "AnalysisPanel",
+    "attribution_widget",
+    "explore",
+    "funnel_widget",
+    "journey_map_widget",
+    "paths_widget",
+    "retention_widget",
+]

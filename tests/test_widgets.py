@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterator
+
 import ipywidgets as w
 import pandas as pd
+import pytest
 
 import journeylib as jl
+import journeylib.widgets as widgets_module
+from journeylib.attribution import DEFAULT_MODELS, MODELS
+from journeylib.datasets import sample_or
 from journeylib.result import Result
 from journeylib.sql import SQL
-from journeylib.widgets import AnalysisPanel
+from journeylib.widgets import (
+    AnalysisPanel,
+    attribution_widget,
+    explore,
+    funnel_widget,
+    journey_map_widget,
+    paths_widget,
+    retention_widget,
+)
 
 
 def steps(within: str) -> Result:
@@ -32,3 +47,160 @@ def test_a_change_reruns_and_redraws_and_an_error_is_a_message():
     panel.controls["within"].value = "seven"
     assert "Invalid value &#x27;seven&#x27; for parameter &#x27;within&#x27;" in panel.status.value
     assert panel.chart.spec["title"] == "Funnel within 7d"  # the last good chart stays
+
+
+def test_the_status_says_running_while_the_analysis_runs():
+    seen: list[str] = []
+    panel = AnalysisPanel("Funnel", steps, {"within": w.Text(value="3d")})
+    panel.analysis = lambda within: seen.append(panel.status.value) or steps(within)
+    panel.controls["within"].value = "5d"
+    assert seen == ["<i>running…</i>"]
+    assert panel.status.value.startswith("<small>Funnel within 5d: ")
+
+
+@pytest.fixture(scope="module")
+def ev() -> Iterator[jl.Events]:
+    ws = sample_or("")
+    yield ws.events()
+    ws.close()
+
+
+def shows(panel: AnalysisPanel, expected: Result) -> bool:
+    """The panel displays ``expected``: its table (data and HTML), name and chart."""
+    assert panel.result is not None, panel.status.value
+    pd.testing.assert_frame_equal(panel.result.table, expected.table)
+    assert panel.table.value == expected.table.to_html(index=False, max_rows=30)
+    assert panel.status.value.startswith(f"<small>{html.escape(expected.name)}: ")
+    title = panel.chart.spec["title"]
+    assert (title["text"] if isinstance(title, dict) else title) == expected.name
+    return True
+
+
+def error(panel: AnalysisPanel) -> str:
+    """The panel's error message (unescaped); an AssertionError when it shows none."""
+    assert panel.status.value.startswith('<span style="color:#b00020">⚠ '), panel.status.value
+    return html.unescape(panel.status.value)
+
+
+def test_paths_widget_reruns_next_or_previous_steps(ev):
+    panel = paths_widget(ev)
+    assert shows(panel, jl.next_steps(ev, "page_view", steps=3))
+    assert set(panel.controls["anchor"].options) == set(ev.event_names())
+
+    panel.controls["anchor"].value = "purchase"
+    panel.controls["direction"].value = "before"
+    panel.controls["steps"].value = 5
+    assert shows(panel, jl.previous_steps(ev, "purchase", steps=5))
+    assert (panel.controls["steps"].min, panel.controls["steps"].max) == (1, 6)
+
+    panel.controls["direction"].value = "after"
+    assert shows(panel, jl.next_steps(ev, "purchase", steps=5))
+
+
+def test_paths_widget_shows_an_unknown_anchor_or_direction_as_a_message(ev):
+    panel = paths_widget(ev, "purchse")
+    assert panel.result is None
+    assert "No event has this name" in error(panel)
+    assert "Did you mean 'purchase'?" in error(panel)
+    panel.controls["anchor"].value = "purchase"
+    assert shows(panel, jl.next_steps(ev, "purchase", steps=3))
+
+    panel = paths_widget(ev, direction="sideways", steps=2)
+    assert "Invalid value 'sideways' for parameter 'direction'" in error(panel)
+    panel.controls["direction"].value = "before"
+    assert shows(panel, jl.previous_steps(ev, "page_view", steps=2))
+
+
+def test_attribution_widget_reruns_with_the_conversion_lookback_and_models(ev):
+    panel = attribution_widget(ev)
+    default = [m for m in DEFAULT_MODELS if m != "w_shaped"]
+    assert list(panel.controls["models"].value) == default
+    assert panel.controls["models"].options == MODELS
+    assert panel.controls["lookback"].options == ("7d", "14d", "30d", "90d")
+    assert shows(panel, jl.attribution(ev, "purchase", "30d", default))
+
+    panel.controls["conversion"].value = "sign_up"
+    panel.controls["lookback"].value = "90d"
+    panel.controls["models"].value = ("linear", "markov")
+    assert shows(panel, jl.attribution(ev, "sign_up", "90d", ["linear", "markov"]))
+
+
+def test_attribution_widget_shows_no_models_as_a_message_and_keeps_the_last_table(ev):
+    panel = attribution_widget(ev, models=["first_touch"])
+    last = panel.table.value
+    panel.controls["models"].value = ()
+    assert "Name at least one model." in error(panel)
+    assert panel.table.value == last
+    panel.controls["models"].value = ("last_touch",)
+    assert shows(panel, jl.attribution(ev, "purchase", "30d", ["last_touch"]))
+
+
+def test_retention_widget_reruns_with_period_kind_and_events(ev):
+    panel = retention_widget(ev)
+    assert panel.controls["start"].options[0] == ("(any)", None)
+    assert shows(panel, jl.retention(ev))
+
+    panel.controls["period"].value = "day"
+    panel.controls["kind"].value = "unbounded"
+    panel.controls["start"].value = "sign_up"
+    panel.controls["returning"].value = "purchase"
+    assert shows(panel, jl.retention(ev, "sign_up", "purchase", "day", "unbounded"))
+
+    panel.controls["start"].value = None  # (any)
+    panel.controls["period"].value = "month"
+    assert shows(panel, jl.retention(ev, None, "purchase", "month", "unbounded"))
+
+
+def test_retention_widget_shows_an_unknown_period_as_a_message(ev):
+    panel = retention_widget(ev, period="fortnight")
+    assert panel.result is None
+    assert "Invalid value 'fortnight' for parameter 'period'" in error(panel)
+    panel.controls["period"].value = "week"
+    assert shows(panel, jl.retention(ev))
+
+
+def test_journey_map_widget_reruns_with_the_stage_map(ev):
+    panel = journey_map_widget(ev)
+    assert panel.controls["stages"].options == ("five_stage", "hourglass", "aida")
+    assert shows(panel, jl.journey_map(ev, jl.stages.FIVE_STAGE))
+    panel.controls["stages"].value = "hourglass"
+    assert shows(panel, jl.journey_map(ev, jl.stages.HOURGLASS))
+    panel.controls["stages"].value = "aida"
+    assert shows(panel, jl.journey_map(ev, jl.stages.AIDA))
+
+
+def test_journey_map_widget_shows_an_unknown_stage_map_as_a_message(ev):
+    panel = journey_map_widget(ev, "hourglas")
+    assert "Did you mean 'hourglass'?" in error(panel)
+    panel.controls["stages"].value = "hourglass"
+    assert shows(panel, jl.journey_map(ev, jl.stages.HOURGLASS))
+
+
+def test_explore_has_a_tab_per_analysis_computed_when_first_shown(ev):
+    app = explore(ev)
+    assert app.titles == ("Funnel", "Paths", "Attribution", "Retention", "Journey map")
+    assert [len(tab.children) for tab in app.children] == [1, 0, 0, 0, 0]
+    for index in range(1, 5):
+        app.selected_index = index
+    panels = [tab.children[0] for tab in app.children]
+    statuses = [panel.children[1].value for panel in panels]
+    assert [s.split(":")[0] for s in statuses] == [
+        "<small>Funnel",
+        "<small>Next steps after page_view",
+        "<small>Attribution",
+        "<small>Retention by week",
+        "<small>Journey map",
+    ]
+    app.selected_index = 1  # shown again: the same panel, not recomputed
+    assert app.children[1].children[0] is panels[1]
+
+
+def test_explore_shows_a_tab_that_cannot_be_built_as_a_message(ev, monkeypatch):
+    def broken(ev: jl.Events) -> AnalysisPanel:
+        raise jl.DataError("No events loaded.")
+
+    monkeypatch.setattr(widgets_module, "TABS", (("Funnel", funnel_widget), ("Broken", broken)))
+    app = explore(ev)
+    app.selected_index = 1
+    (message,) = app.children[1].children
+    assert "⚠ No events loaded." in message.value
