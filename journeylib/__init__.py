@@ -18,13 +18,21 @@ from journeylib.funnels import funnel
 from journeylib.journey_map import journey_map, stage_of
 from journeylib.loading import LoadReport
 from journeylib.paths import next_steps, paths, previous_steps, step_matrix
+from journeylib.prediction import predict_next
 from journeylib.quality import data_quality
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
 from journeylib.retention import retention
 from journeylib.stages import Stages
 from journeylib.transitions import transitions
-from journeylib.widgets import explore
+from journeylib.widgets import (
+    attribution_widget,
+    explore,
+    funnel_widget,
+    journey_map_widget,
+    paths_widget,
+    retention_widget,
+)
 from journeylib.workspace import Workspace, open
 
 __version__ = "0.1.0"
@@ -42,6 +50,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "attribution",
+    "attribution_widget",
     "compare_funnels",
     "connect",
     "data_quality",
@@ -49,13 +58,18 @@ __all__ = [
     "drivers",
     "explore",
     "funnel",
+    "funnel_widget",
     "journey_map",
+    "journey_map_widget",
     "next_steps",
     "open",
     "paths",
+    "paths_widget",
+    "predict_next",
     "previous_steps",
     "read_events",
     "retention",
+    "retention_widget",
     "stage_of",
     "stages",
     "step_matrix",

@@ -1,0 +1,126 @@
+"""Next-step prediction against a plain-Python Markov model with the same split and back-off."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylib as jl
+from journeylib.prediction import EXIT, predict_next
+
+BASE = pd.Timestamp("2024-01-01T00:00:00Z")
+
+
+def random_log(seed: int) -> pd.DataFrame:
+    """40 people, 15 events each at increasing times (ties too); b tends to follow a, c follows b."""
+    rng = random.Random(seed)
+    rows = []
+    for person in range(40):
+        t, previous = rng.randrange(50_000), None
+        for _ in range(15):
+            follow = {"a": "b", "b": "c"}.get(previous or "")
+            name = follow if follow and rng.random() < 0.6 else rng.choice("abcd")
+            t += rng.choice([0, 1, 60, 600, 3600])
+            rows.append(
+                {
+                    "event_id": f"e{len(rows):04}",
+                    "user_id": f"u{person}",
+                    "event_time": BASE + pd.Timedelta(seconds=t),
+                    "event_name": name,
+                }
+            )
+            previous = name
+    return pd.DataFrame(rows)
+
+
+def connect(frame: pd.DataFrame) -> jl.Events:
+    backend = ibis.duckdb.connect()
+    backend.con.register("frame", frame)
+    backend.raw_sql("create table ev as select * from frame")
+    return jl.connect(backend, events="ev").events()
+
+
+def oracle(frame: pd.DataFrame, order: int, holdout: float, min_count: int):
+    """(train tables per context length, test transitions) built by looping over each person."""
+    split = np.quantile(frame.event_time.map(pd.Timestamp.timestamp), 1 - holdout)
+    tables = [dict() for _ in range(order + 1)]
+    test = []
+    for _, events in frame.sort_values(["event_time", "event_id"]).groupby("user_id"):
+        names, times = [], []
+        for name, t in zip(events.event_name, events.event_time, strict=True):
+            if not names or names[-1] != name:  # repeats collapsed
+                names.append(name)
+                times.append(t.timestamp())
+        for i, _ in enumerate(names):
+            context = tuple(names[max(0, i - order + 1) : i + 1])
+            nxt = names[i + 1] if i + 1 < len(names) else EXIT
+            when = times[i + 1] if i + 1 < len(names) else times[i]
+            if when < split:
+                for length in range(len(context) + 1):
+                    tail = context[len(context) - length :]
+                    tables[length].setdefault(tail, Counter())[nxt] += 1
+            else:
+                test.append((context, nxt))
+
+    def predict(context):
+        for length in range(min(len(context), order), -1, -1):
+            counts = tables[length].get(tuple(context[len(context) - length :]))
+            if counts and (counts.total() >= min_count or length == 0):
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                return [(e, n / counts.total()) for e, n in ranked]
+        return []
+
+    return predict, test
+
+
+@pytest.mark.parametrize(("seed", "order"), [(0, 1), (1, 2), (2, 3)])
+def test_predictions_and_accuracy_equal_the_oracle(seed: int, order: int) -> None:
+    frame = random_log(seed)
+    predict, test = oracle(frame, order, 0.25, 3)
+    history = ["a", "b", "c"][-order:]
+    result = predict_next(connect(frame), history, order=order, holdout=0.25, min_count=3, top=10)
+    expected = predict(tuple(history))[:10]
+    assert result.table.next_event.tolist() == [e for e, _ in expected]
+    assert result.table.probability.tolist() == pytest.approx([p for _, p in expected])
+    baseline = [e for e, _ in predict(())]
+    top1 = sum(nxt in [e for e, _ in predict(c)][:1] for c, nxt in test) / len(test)
+    top3 = sum(nxt in [e for e, _ in predict(c)][:3] for c, nxt in test) / len(test)
+    base3 = sum(nxt in baseline[:3] for _, nxt in test) / len(test)
+    evaluation = result.extras["evaluation"].set_index("model")
+    model = evaluation.loc[f"Markov order {order}"]
+    assert model.test_transitions == len(test)
+    assert (model.top1, model.top3) == pytest.approx((top1, top3))
+    assert evaluation.loc["frequency baseline"].top3 == pytest.approx(base3)
+
+
+def test_structure_beats_the_baseline_and_a_user_history_is_their_latest_events() -> None:
+    frame = random_log(5)
+    ev = connect(frame)
+    result = predict_next(ev, ["a"], order=1, min_count=1)
+    assert result.table.next_event.iloc[0] == "b"  # planted: b follows a 60% of the time
+    evaluation = result.extras["evaluation"].set_index("model")
+    assert evaluation.top1.iloc[0] > evaluation.loc["frequency baseline"].top1
+    person = (
+        frame[frame.user_id == "u3"].sort_values(["event_time", "event_id"]).event_name.tolist()
+    )
+    latest = [n for i, n in enumerate(person) if i == 0 or person[i - 1] != n][-2:]
+    mine = predict_next(ev, user="u3", order=2, min_count=1)
+    assert mine.params["history"] == latest
+    every = predict_next(ev, order=1, min_count=1, top=2)
+    assert set(every.table.context) == {"a", "b", "c", "d"}
+    assert "<svg" in every.chart_svg()
+
+
+def test_bad_parameters() -> None:
+    ev = connect(random_log(0))
+    with pytest.raises(jl.ParameterError, match="order"):
+        predict_next(ev, ["a"], order=5)
+    with pytest.raises(jl.ParameterError, match="not both"):
+        predict_next(ev, ["a"], user="u1")
+    with pytest.raises(jl.ParameterError, match="No events"):
+        predict_next(ev, user="nobody")
