@@ -130,7 +130,7 @@ def drivers(
     return Result(
         f"Drivers of reaching {label}",
         table,
-        SQL(ibis.to_sql(counts)),
+        SQL.of(counts),
         params,
         draw=drivers_chart,
         extras={"all": every},

@@ -63,30 +63,21 @@ def to_microseconds(value: Duration, *, param: str = "duration") -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def epoch_parts(
-    t: ir.TimestampValue, *, micro: bool = True
-) -> tuple[ir.FloatingValue, ir.FloatingValue]:
-    """Whole seconds since the epoch and the sub-second part, kept apart.
+def epoch_parts(t: ir.TimestampValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    """Whole seconds since the epoch and the milliseconds, kept apart.
 
-    ``epoch_seconds`` is whole seconds on some engines (Spark) and fractional on
-    others, so it is floored; the fraction is in microseconds, or milliseconds
-    where the engine cannot extract microseconds (``micro=False``, Ibis'
-    PySpark backend: see :attr:`journeylib.engine.Engine.microseconds`).
-    Subtracting the parts apart keeps the sub-second digits that a difference
-    of two large epoch values would lose to floating point.
+    Durations are measured to the millisecond on every engine: Ibis' PySpark
+    backend cannot extract microseconds, and ``epoch_seconds`` is whole seconds
+    on some engines and fractional on others (so it is floored). Subtracting the
+    parts apart keeps the sub-second digits that a difference of two large epoch
+    values would lose to floating point.
     """
     whole: ir.FloatingValue = t.epoch_seconds().cast("float64").floor().cast("float64")
-    fraction: ir.FloatingValue = (
-        t.microsecond().cast("float64") / 1_000_000.0
-        if micro
-        else t.millisecond().cast("float64") / 1_000.0
-    )
+    fraction: ir.FloatingValue = t.millisecond().cast("float64") / 1_000.0
     return whole, fraction
 
 
-def elapsed_seconds(
-    start: ir.TimestampValue, stop: ir.TimestampValue, *, micro: bool = True
-) -> ir.FloatingValue:
+def elapsed_seconds(start: ir.TimestampValue, stop: ir.TimestampValue) -> ir.FloatingValue:
     """Seconds from ``start`` to ``stop``, the same on every engine (see :func:`epoch_parts`).
 
     Examples
@@ -98,6 +89,6 @@ def elapsed_seconds(
     >>> ibis.duckdb.connect().execute(t.select(s=elapsed_seconds(t.a, t.b))).s.tolist()
     [3.25]
     """
-    whole_start, fraction_start = epoch_parts(start, micro=micro)
-    whole_stop, fraction_stop = epoch_parts(stop, micro=micro)
+    whole_start, fraction_start = epoch_parts(start)
+    whole_stop, fraction_stop = epoch_parts(stop)
     return (whole_stop - whole_start) + (fraction_stop - fraction_start)

@@ -55,11 +55,6 @@ class Engine:
         return cls(None, None, True, backend)
 
     @property
-    def microseconds(self) -> bool:
-        """Whether Ibis can extract microseconds here (its PySpark backend cannot: milliseconds)."""
-        return self.name != "pyspark"
-
-    @property
     def name(self) -> str:
         """The backend's name: ``duckdb``, ``pyspark``, ``bigquery``..."""
         return str(self.ibis.name)

@@ -74,9 +74,7 @@ def time_to_convert(
     levels, params = _levels(ev, steps, within, mode, unit, window_from)
     window = parse_duration(within, param="within")
     data_end = ev.table.event_time.max().as_scalar()
-    counts = _counts(
-        levels, from_step, last, _interval(window), data_end, window_from, ev.engine.microseconds
-    )
+    counts = _counts(levels, from_step, last, _interval(window), data_end, window_from)
     frame = ev.engine.run(counts, what="the time to convert")
     table = kaplan_meier(frame)
     converters = frame[frame.converted_flag == 1]
@@ -101,7 +99,7 @@ def time_to_convert(
     return Result(
         f"Time from {steps[from_step - 1]} to {steps[last - 1]}",
         table,
-        SQL(ibis.to_sql(counts)),
+        SQL.of(counts),
         params,
         draw=survival_chart,
         extras={"summary": summary},
@@ -136,7 +134,6 @@ def _counts(
     span: ir.IntervalScalar,
     data_end: ir.TimestampScalar,
     window_from: str,
-    micro: bool = True,
 ) -> ir.Table:
     """Units per (seconds after step a, converted or censored), and how many are in progress."""
     started = levels.filter(levels.level >= a)
@@ -147,7 +144,7 @@ def _counts(
     converted = started.level >= b
     stop = ibis.cases((converted, started[f"t{b}"]), else_=end)
     rows = started.select(
-        seconds=elapsed_seconds(ta, stop, micro=micro),
+        seconds=elapsed_seconds(ta, stop),
         converted_flag=converted.cast("int8"),
         open=(~converted & (close > data_end)).cast("int64"),
     )
@@ -247,7 +244,7 @@ def trended_funnel(
     from journeylib.charts.funnel import trend_chart
 
     name = f"Conversion from {steps[0]} to {steps[-1]} by entry {every}"
-    return Result(name, table, SQL(ibis.to_sql(counts)), params, draw=trend_chart)
+    return Result(name, table, SQL.of(counts), params, draw=trend_chart)
 
 
 __all__ = ["kaplan_meier", "time_to_convert", "trended_funnel"]

@@ -84,7 +84,7 @@ def funnel(
         ev, rules, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
     )
     keys = [by] if by else []
-    summary = _summary(levels, len(names), keys, micro=ev.engine.microseconds)
+    summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")
     table = _table(frame, names, keys)
     params = {
@@ -99,7 +99,7 @@ def funnel(
     from journeylib.charts.funnel import funnel_chart
 
     name = f"Funnel by {by}" if by else "Funnel"
-    return Result(name, table, SQL(ibis.to_sql(summary)), params, draw=funnel_chart)
+    return Result(name, table, SQL.of(summary), params, draw=funnel_chart)
 
 
 def _steps(steps: Sequence[str] | Stages) -> list[tuple[str, tuple[str, ...]]]:
@@ -327,17 +327,15 @@ def _best(
     return best.mutate(in_progress=open_window)
 
 
-def _summary(levels: ir.Table, size: int, keys: list[str], *, micro: bool = True) -> ir.Table:
+def _summary(levels: ir.Table, size: int, keys: list[str]) -> ir.Table:
     """Per [by,] step: units reaching it, units in progress there, and time statistics."""
     parts = []
     for k in range(1, size + 1):
         reached = levels.level >= k
         previous = levels[f"t{k - 1}"] if k > 1 else levels.t1
         # NULL outside the units that reached step k (a median ``where=`` does not compile on Spark)
-        from_previous = ibis.cases(
-            (reached, elapsed_seconds(previous, levels[f"t{k}"], micro=micro))
-        )
-        from_entry = ibis.cases((reached, elapsed_seconds(levels.t1, levels[f"t{k}"], micro=micro)))
+        from_previous = ibis.cases((reached, elapsed_seconds(previous, levels[f"t{k}"])))
+        from_entry = ibis.cases((reached, elapsed_seconds(levels.t1, levels[f"t{k}"])))
         grouped = levels.group_by(keys) if keys else levels
         parts.append(
             grouped.aggregate(

@@ -98,7 +98,7 @@ def journey_map(
     reached = stage_reach(ev, stages)
     facts = _stage_facts(ev, reached, score_kind)
     members = _membership(ev, reached, events)
-    cells = _cells(members, facts, micro=ev.engine.microseconds)
+    cells = _cells(members, facts)
     frame = ev.engine.run(cells, what="the journey map")
     table = _table(frame, stages.names)
     totals = table[table.kind == "all"].drop(columns=["kind", "touchpoint"])
@@ -110,7 +110,7 @@ def journey_map(
     return Result(
         "Journey map",
         table,
-        SQL(ibis.to_sql(cells)),
+        SQL.of(cells),
         {
             "stages": {name: list(events) for name, events in stages},
             "key_events": events,
@@ -166,10 +166,7 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
             furthest.user_id,
             furthest.stage_index,
             reached_at=furthest.t,
-            hours_in_stage=elapsed_seconds(
-                furthest.t, last.last_event, micro=ev.engine.microseconds
-            )
-            / 3600.0,
+            hours_in_stage=elapsed_seconds(furthest.t, last.last_event) / 3600.0,
             went_back=went_back.went_back.fill_null(False),
         )
         .order_by("user_id")
@@ -179,9 +176,7 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     params = {"stages": {name: list(events) for name, events in stages}}
     from journeylib.charts.journey_map import stage_of_chart
 
-    return Result(
-        "Stage of each person", frame, SQL(ibis.to_sql(joined)), params, draw=stage_of_chart
-    )
+    return Result("Stage of each person", frame, SQL.of(joined), params, draw=stage_of_chart)
 
 
 def _in_stage(
@@ -298,12 +293,12 @@ def _membership(ev: Events, reached: ir.Table, events: Sequence[str]) -> ir.Tabl
     return ibis.union(*parts, distinct=False)
 
 
-def _cells(members: ir.Table, facts: ir.Table, *, micro: bool = True) -> ir.Table:
+def _cells(members: ir.Table, facts: ir.Table) -> ir.Table:
     joined = members.join(
         facts, [members.user_id == facts.user_id, members.stage_index == facts.stage_index]
     ).select(members, facts.t, facts.t_next, facts.revenue, facts.score_sum, facts.score_count)
     moved = joined.t_next.notnull()
-    hours = elapsed_seconds(joined.t, joined.t_next, micro=micro) / 3600.0
+    hours = elapsed_seconds(joined.t, joined.t_next) / 3600.0
     return joined.group_by(["kind", "touchpoint", "stage_index"]).aggregate(
         people=joined.user_id.nunique(),
         reached_next=moved.cast("int64").sum(),

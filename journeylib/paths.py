@@ -238,7 +238,7 @@ def paths(
     from journeylib.charts.paths import sankey_chart
 
     title = "Paths" + (f" from {start}" if start else "") + (f" to {end}" if end else "")
-    return Result(title, table, SQL(ibis.to_sql(summary)), params, draw=sankey_chart)
+    return Result(title, table, SQL.of(summary), params, draw=sankey_chart)
 
 
 def _path_rows(
@@ -441,7 +441,7 @@ def _tree(
     from journeylib.charts.paths import sankey_chart
 
     title = f"Next steps after {anchor}" if direction > 0 else f"Previous steps before {anchor}"
-    return Result(title, table, SQL(ibis.to_sql(tree)), params, draw=sankey_chart)
+    return Result(title, table, SQL.of(tree), params, draw=sankey_chart)
 
 
 def _tree_summary(seq: ir.Table, anchor: str, steps: int, top: int, direction: int) -> ir.Table:
@@ -589,7 +589,7 @@ def step_matrix(
     return Result(
         title,
         table,
-        SQL(ibis.to_sql(counts)),
+        SQL.of(counts),
         params,
         draw=step_matrix_chart,
         extras={"matrix": wide},

@@ -79,9 +79,7 @@ def predict_next(
     if history is not None and user is not None:
         raise ParameterError("user", user, reason="Give a history or a user, not both.")
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=rename)
-    counts_expr = _transition_counts(
-        seq, order, holdout, ev.table.event_time, ev.engine.microseconds
-    )
+    counts_expr = _transition_counts(seq, order, holdout, ev.table.event_time)
     counts = ev.engine.run(counts_expr, what="counting next steps")
     model = _Model(counts[counts.train], order, min_count)
     if user is not None:
@@ -112,7 +110,7 @@ def predict_next(
     return Result(
         "Likely next steps",
         table,
-        SQL(ibis.to_sql(counts_expr)),
+        SQL.of(counts_expr),
         params,
         draw=next_steps_chart,
         extras={"evaluation": evaluation},
@@ -120,7 +118,7 @@ def predict_next(
 
 
 def _transition_counts(
-    seq: ir.Table, order: int, holdout: float, times: ir.TimestampColumn, micro: bool = True
+    seq: ir.Table, order: int, holdout: float, times: ir.TimestampColumn
 ) -> ir.Table:
     """``c1..ck`` (c1 the current event), ``next``, ``train``, ``n`` per distinct transition."""
     window = ibis.window(group_by="unit", order_by="pos")
@@ -128,17 +126,15 @@ def _transition_counts(
     following = seq.event.lead().over(window)
     when = seq.t.lead().over(window)
     rows = seq.mutate(**context, next=following.fill_null(EXIT), t_next=when.fill_null(seq.t))
-    split = _epoch(times, micro).quantile(1.0 - holdout).as_scalar() if holdout else None
-    train = (_epoch(rows.t_next, micro) < split if split is not None else ibis.literal(True)).name(
-        "train"
-    )
+    split = _epoch(times).quantile(1.0 - holdout).as_scalar() if holdout else None
+    train = (_epoch(rows.t_next) < split if split is not None else ibis.literal(True)).name("train")
     keys = [*context, "next"]
     marked = rows.mutate(train=train)
     return marked.group_by([*keys, "train"]).aggregate(n=marked.count()).order_by([*keys, "train"])
 
 
-def _epoch(t: ir.TimestampValue, micro: bool) -> ir.FloatingValue:
-    whole, fraction = epoch_parts(t, micro=micro)
+def _epoch(t: ir.TimestampValue) -> ir.FloatingValue:
+    whole, fraction = epoch_parts(t)
     return whole + fraction
 
 

@@ -92,7 +92,7 @@ def data_quality(ws: Workspace) -> Result:
     return Result(
         "Data quality",
         table,
-        SQL(ibis.to_sql(completeness)),
+        SQL.of(completeness),
         {"first_event": str(facts["first_event"]), "last_event": str(facts["last_event"])},
         draw=_events_per_day_chart,
         extras={

@@ -154,7 +154,7 @@ def retention(
     return Result(
         name,
         table,
-        SQL(ibis.to_sql(grid)),
+        SQL.of(grid),
         params,
         draw=heatmap_chart,
         extras={"matrix": _matrix(table)},

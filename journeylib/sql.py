@@ -8,7 +8,12 @@ options), through :func:`literal`. No other module quotes anything.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
+
+import ibis
+
+from journeylib.errors import ParameterError
 
 
 def ident(name: str) -> str:
@@ -22,6 +27,24 @@ def ident(name: str) -> str:
     if "\x00" in name:
         raise ValueError("identifiers cannot contain NUL characters")
     return '"' + name.replace('"', '""') + '"'
+
+
+def _translated(query: Any, dialect: str) -> str:
+    """One Ibis query in ``dialect``: compiled by Ibis, else translated from DuckDB's SQL."""
+    import sqlglot
+    from ibis.common.exceptions import IbisError
+
+    if dialect == "spark":
+        try:  # its compiler reads options the backend registers when first loaded
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # pandas 3 not yet blessed
+                ibis.pyspark  # noqa: B018
+        except ImportError:
+            return sqlglot.transpile(str(ibis.to_sql(query)), read="duckdb", write="spark")[0]
+    try:
+        return str(ibis.to_sql(query, dialect={"spark": "pyspark"}.get(dialect, dialect)))
+    except IbisError:
+        return sqlglot.transpile(str(ibis.to_sql(query)), read="duckdb", write=dialect)[0]
 
 
 def literal(value: str | int | float | bool | None) -> str:
@@ -56,14 +79,58 @@ def json_path(*keys: str) -> str:
     return "$" + "".join('."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"' for key in keys)
 
 
+#: dialects worth offering (any sqlglot dialect Ibis knows works too)
+DIALECTS = ("duckdb", "spark", "bigquery", "snowflake", "trino", "postgres", "clickhouse")
+
+
 class SQL(str):
     """SQL text that renders as a highlighted block in Jupyter.
+
+    Built with :meth:`of` from Ibis expressions, it can also be shown in another
+    engine's dialect (:meth:`to`), for a team that runs the query there.
 
     Examples
     --------
     >>> SQL("select 1")._repr_markdown_()
     '```sql\\nselect 1\\n```'
     """
+
+    queries: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, *queries: Any) -> SQL:
+        """The DuckDB SQL of one or more Ibis expressions (joined by blank lines), kept for :meth:`to`.
+
+        Examples
+        --------
+        >>> import ibis
+        >>> t = ibis.table({"user_id": "string"}, name="events")
+        >>> print(SQL.of(t.count().as_table()).to("spark"))
+        SELECT
+          COUNT(*) AS `CountStar(events)`
+        FROM `events` AS `t0`
+        >>> SQL.of(t.count().as_table()).to("sparkk")
+        Traceback (most recent call last):
+        journeylib.errors.ParameterError: Invalid value 'sparkk' for parameter 'dialect'. Allowed values: duckdb, spark, bigquery, snowflake, trino, postgres, clickhouse. Did you mean 'spark'?
+        """
+        text = cls(";\n\n".join(str(ibis.to_sql(q, dialect="duckdb")) for q in queries))
+        text.queries = queries
+        return text
+
+    def to(self, dialect: str) -> SQL:
+        """The same queries in another dialect: ``spark``, ``bigquery``, ``snowflake``, ``trino``...
+
+        Ibis compiles each query for that engine; a query the engine's compiler
+        cannot take as built for DuckDB (a DuckDB-only time part, or Spark
+        without pyspark installed) is translated from DuckDB's SQL by sqlglot.
+        """
+        if not self.queries:
+            raise ParameterError(
+                "dialect", dialect, reason="This SQL was written by hand, not built from Ibis."
+            )
+        if dialect not in DIALECTS:
+            raise ParameterError("dialect", dialect, allowed=DIALECTS)
+        return SQL(";\n\n".join(_translated(q, dialect) for q in self.queries))
 
     def _repr_markdown_(self) -> str:
         return f"```sql\n{self}\n```"

@@ -79,8 +79,7 @@ def transitions(
         raise ParameterError("endpoints", endpoints, allowed=[True, False])
     rules = _rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
-    micro = ev.engine.microseconds
-    graph = transition_table(seq, min_count=min_count, endpoints=endpoints, micro=micro)
+    graph = transition_table(seq, min_count=min_count, endpoints=endpoints)
     table = ev.engine.run(graph, what="the transitions")
     table = _tidy(table)
     nodes = _nodes(ev, seq, endpoints)
@@ -104,7 +103,7 @@ def transitions(
     return Result(
         "Transitions",
         table,
-        SQL(ibis.to_sql(graph)),
+        SQL.of(graph),
         params,
         draw=transition_matrix_chart,
         extras={"nodes": nodes, "matrix": matrix},
@@ -112,15 +111,10 @@ def transitions(
     )
 
 
-def transition_table(
-    seq: ir.Table, *, min_count: int = 1, endpoints: bool = False, micro: bool = True
-) -> ir.Table:
-    """The engine query: one row per ``(source, target)`` with the columns of :data:`COLUMNS`.
-
-    ``micro=False`` times transitions to the millisecond (for Spark).
-    """
+def transition_table(seq: ir.Table, *, min_count: int = 1, endpoints: bool = False) -> ir.Table:
+    """The engine query: one row per ``(source, target)`` with the columns of :data:`COLUMNS`."""
     order = ibis.window(group_by="unit", order_by="pos")
-    whole, fraction = epoch_parts(seq.t, micro=micro)
+    whole, fraction = epoch_parts(seq.t)
     stamped = seq.mutate(whole=whole, fraction=fraction)
     ahead = stamped.mutate(
         target=stamped.event.lead().over(order),

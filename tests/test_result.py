@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
+import journeylib as jl
 from journeylib.result import Result
 from journeylib.sql import SQL
 
@@ -62,3 +64,35 @@ def test_display_bundle_carries_html_with_svg_chart_and_the_table_as_data():
     record = bundle["application/vnd.journeylib.result+json"]
     assert record["table"] == {"columns": ["step", "users"], "data": [["view", 10], ["buy", 4]]}
     assert record["params"] == {"within": "7d"} and record["sql"] == "select 1"
+
+
+ANALYSES = {
+    "funnel": lambda ev: jl.funnel(ev, ["view_item", "purchase"]),
+    "time_to_convert": lambda ev: jl.time_to_convert(ev, ["view_item", "purchase"]),
+    "trended_funnel": lambda ev: jl.trended_funnel(ev, ["view_item", "purchase"]),
+    "drivers": lambda ev: jl.drivers(ev, ["view_item", "purchase"]),
+    "paths": lambda ev: jl.paths(ev, start="view_item"),
+    "next_steps": lambda ev: jl.next_steps(ev, "view_item"),
+    "step_matrix": lambda ev: jl.step_matrix(ev, anchor="view_item"),
+    "transitions": lambda ev: jl.transitions(ev),
+    "retention": lambda ev: jl.retention(ev, by="channel"),
+    "journey_map": lambda ev: jl.journey_map(ev),
+    "stage_of": lambda ev: jl.stage_of(ev),
+    "attribution": lambda ev: jl.attribution(ev, models=["linear", "time_decay"]),
+    "predict_next": lambda ev: jl.predict_next(ev, ["view_item"]),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_events() -> jl.Events:
+    return jl.datasets.sample_or("").events()
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_every_analysis_shows_its_sql_in_other_dialects(sample_events, name) -> None:
+    sql = ANALYSES[name](sample_events).sql
+    assert sql.queries, "built from Ibis expressions"
+    spark = sql.to("spark")
+    assert "`" in spark and '"' not in spark.replace('\\"', "")  # Spark quotes with backticks
+    for dialect in ("bigquery", "snowflake", "trino"):
+        assert sql.to(dialect).lstrip().upper().startswith(("SELECT", "WITH"))

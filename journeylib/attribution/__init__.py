@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -214,7 +213,7 @@ def attribution(
         )
         span = parse_duration(half_life, param="half_life")
         weighers: dict[str, Callable[[ir.Table], ir.Table]] = {
-            "time_decay": lambda touches: time_decay(touches, span, micro=data.engine.microseconds),
+            "time_decay": lambda touches: time_decay(touches, span),
             "w_shaped": lambda touches: w_shaped(data, touches, list(milestones)),
         }
         journeys, touch_credits, sql = _from_events(
@@ -524,13 +523,11 @@ def _stack(runs: list[Result], labels: list[str]) -> Result:
         )
         for name in first.extras
     }
-    sql = "\n\n".join(
-        f"-- lookback {label}\n{r.sql}" for r, label in zip(runs, labels, strict=True)
-    )
+    sql = SQL.of(*(query for r in runs for query in r.sql.queries))
     return replace(
         first,
         table=pd.concat(tables, ignore_index=True),
-        sql=SQL(sql),
+        sql=sql,
         params={**first.params, "lookback": labels},
         extras=extras,
     )
@@ -584,7 +581,7 @@ def _from_events(
         frame.nulls.tolist(),
         frame.value.tolist(),
     )
-    text = ibis.to_sql(summary)
+    queries: list[ir.Table] = [summary]
     credits: dict[str, Credit] = {}
     for model, weigh in touch_models.items():
         expr = weighted_credit(weigh(touches))
@@ -597,8 +594,8 @@ def _from_events(
             conversions[str(channel)] = float(conv)
             revenue[str(channel)] = float(value)
         credits[model] = Credit(conversions, revenue)
-        text += f";\n\n-- {model} credit per channel\n" + ibis.to_sql(expr)
-    return journeys, credits, SQL(text)
+        queries.append(expr)
+    return journeys, credits, SQL.of(*queries)
 
 
 _COUNTED = re.compile(r"^(.*)\((\d+)\)$")

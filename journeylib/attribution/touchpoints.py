@@ -190,10 +190,10 @@ def path_summary(touches: ir.Table) -> ir.Table:
     )
 
 
-def time_decay(touches: ir.Table, half_life: timedelta, *, micro: bool = True) -> ir.Table:
+def time_decay(touches: ir.Table, half_life: timedelta) -> ir.Table:
     """Converting journeys' touches weighted ``2^(-age / half_life)``, age = time to conversion."""
     rows = touches.filter(touches.converted)
-    age = elapsed_seconds(rows.t, rows.tc, micro=micro)
+    age = elapsed_seconds(rows.t, rows.tc)
     rate = ibis.literal(-math.log(2) / half_life.total_seconds(), type="float64")
     return rows.mutate(weight=(age.cast("float64") * rate).exp())
 
