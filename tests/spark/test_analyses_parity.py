@@ -146,6 +146,10 @@ CASES: dict[str, Callable[[jl.Events], jl.Result]] = {
     "retention_by_channel": lambda ev: jl.retention(
         ev, period="week", kind="unbounded", periods=3, by="channel", revenue=True
     ),
+    "drivers": lambda ev: jl.drivers(
+        ev, ["view", "buy"], "1d", columns=["channel"], min_support=1, alpha=1.0
+    ),
+    "predict_next": lambda ev: jl.predict_next(ev, order=2, min_count=1, holdout=0.3),
     "trended_funnel": lambda ev: jl.trended_funnel(
         ev, ["home", "view", "buy"], within="3d", every="week"
     ),
