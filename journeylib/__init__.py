@@ -11,6 +11,7 @@ Examples
 from journeylib import datasets, stages
 from journeylib.attribution import attribution
 from journeylib.drivers import drivers
+from journeylib.drop_off import drop_off
 from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.funnel_stats import compare_funnels, time_to_convert, trended_funnel
@@ -56,6 +57,7 @@ __all__ = [
     "data_quality",
     "datasets",
     "drivers",
+    "drop_off",
     "explore",
     "funnel",
     "funnel_widget",

@@ -103,10 +103,9 @@ def drivers(
     rules = [events for _, events in pairs]
     levels = unit_levels(ev, rules, window)
     people = _compared(levels, studied, _interval(window))
-    features = _features(ev, people, [e for events in rules for e in events], list(columns))
-    counts = _counts(people, features)
+    counts = feature_counts(ev, people, [e for events in rules for e in events], list(columns))
     frame = ev.engine.run(counts, what="counting driver features")
-    every = _tested(frame, min_support)
+    every = odds_table(frame, min_support)
     significant = every[every.p_value < alpha]
     table = pd.concat(
         [
@@ -150,6 +149,25 @@ def _compared(levels: ir.Table, step: int, span: ir.IntervalScalar) -> ir.Table:
     )
 
 
+def feature_counts(
+    ev: Events,
+    people: ir.Table,
+    step_names: list[str],
+    columns: list[str],
+    extra: ir.Table | None = None,
+) -> ir.Table:
+    """Per feature, converters and droppers with it beside the totals of each.
+
+    ``people`` has ``unit, converted, since, until``; a feature is an event
+    (other than ``step_names``) or a ``columns`` value of the person's events in
+    ``[since, until]``, plus any distinct ``unit, kind, value`` rows in ``extra``.
+    """
+    features = _features(ev, people, step_names, columns)
+    if extra is not None:
+        features = ibis.union(features, extra, distinct=True)
+    return _counts(people, features)
+
+
 def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list[str]) -> ir.Table:
     """Distinct ``unit, kind, value`` for what each person did in their span."""
     t = ev.table
@@ -182,7 +200,8 @@ def _counts(people: ir.Table, features: ir.Table) -> ir.Table:
     return per.cross_join(totals).order_by(["kind", "value"])
 
 
-def _tested(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
+def odds_table(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
+    """Odds ratio, interval and Fisher's p per feature of :func:`feature_counts` with enough people."""
     rows = []
     for r in frame.itertuples(index=False):
         a, b = int(r.converters_with), int(r.droppers_with)  # type: ignore[arg-type]
@@ -191,7 +210,7 @@ def _tested(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
             continue
         ratio, low, high = odds_ratio(a, b, c, d)
         p_value = float(stats.fisher_exact([[a, b], [c, d]]).pvalue)
-        feature = str(r.value) if r.kind == "event" else f"{r.kind} = {r.value}"
+        feature = str(r.value) if r.kind in ("event", "feedback") else f"{r.kind} = {r.value}"
         rows.append(
             (
                 feature,
@@ -230,4 +249,4 @@ def odds_ratio(a: int, b: int, c: int, d: int) -> tuple[float, float, float]:
     return ratio, math.exp(math.log(ratio) - spread), math.exp(math.log(ratio) + spread)
 
 
-__all__ = ["COLUMNS", "drivers", "odds_ratio"]
+__all__ = ["COLUMNS", "drivers", "feature_counts", "odds_ratio", "odds_table"]
