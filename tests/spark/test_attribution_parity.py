@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +10,6 @@ import pytest
 import journeylib as jl
 from journeylib.attribution import attribution
 
-pyspark = pytest.importorskip(
-    "pyspark", reason="install the spark extra: pip install -e '.[spark]'"
-)
 pytestmark = pytest.mark.spark
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "attribution"
@@ -21,28 +17,15 @@ MODELS = ["w_shaped", "time_decay", "linear", "position_based", "markov", "shapl
 
 
 @pytest.fixture(scope="module")
-def spark_events() -> jl.Events:
+def spark_events(spark) -> jl.Events:
     import ibis
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    # the session the spark group shares (getOrCreate), configured as tests/spark does
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("journeylib-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
     frame = pd.read_csv(GOLDEN / "crm_events.csv", dtype=str)
     frame = frame.astype(object).where(frame.notna(), None)
     frame["event_time"] = pd.to_datetime(frame.event_time, utc=True).astype("datetime64[us, UTC]")
     frame["revenue"] = pd.to_numeric(frame.revenue)
-    session.createDataFrame(frame).createOrReplaceTempView("attribution_events")
-    return jl.connect(ibis.pyspark.connect(session), events="attribution_events").events()
+    spark.createDataFrame(frame).createOrReplaceTempView("attribution_events")
+    return jl.connect(ibis.pyspark.connect(spark), events="attribution_events").events()
 
 
 @pytest.mark.parametrize(
