@@ -96,3 +96,17 @@ def test_every_analysis_shows_its_sql_in_other_dialects(sample_events, name) -> 
     assert "`" in spark and '"' not in spark.replace('\\"', "")  # Spark quotes with backticks
     for dialect in ("bigquery", "snowflake", "trino"):
         assert sql.to(dialect).lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+def test_a_channel_has_the_same_colour_in_every_chart(sample_events) -> None:
+    def colours(spec: dict) -> dict[str, str]:
+        scale = spec["encoding"]["color"]["scale"]
+        return dict(zip(scale["domain"], scale["range"], strict=True))
+
+    funnel = jl.funnel(sample_events, ["view_item", "purchase"], by="channel").chart().to_dict()
+    credit = jl.attribution(sample_events, models=["markov"]).view("removal_effects")
+    removal = credit.chart().to_dict()
+    by_funnel, by_removal = colours(funnel), colours(removal)
+    assert set(by_funnel) == set(by_removal) >= {"Email", "Paid Search", "Paid Social"}
+    assert by_funnel == by_removal
+    assert len(set(by_funnel.values())) == len(by_funnel)  # no two channels share a colour

@@ -6,6 +6,8 @@ Each analysis keeps its chart builders in a module here (`charts.funnel`,
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -14,6 +16,46 @@ if TYPE_CHECKING:
     from journeylib.result import Result
 
 FONT = "Helvetica, Arial, sans-serif"
+
+
+#: one colour per default channel group, the same in every chart of a report
+CHANNEL_COLOURS = {
+    "Direct": "#6b6b6b",
+    "Organic Search": "#54a24b",
+    "Paid Search": "#4c78a8",
+    "Paid Social": "#e45756",
+    "Organic Social": "#ff9da6",
+    "Email": "#f58518",
+    "Affiliates": "#9d755d",
+    "Referral": "#b279a2",
+    "Display": "#72b7b2",
+    "Video": "#eeca3b",
+    "SMS": "#bab0ac",
+    "Unassigned": "#d8d8d8",
+}
+#: for channels outside the default groups: picked by the name, so also stable
+OTHER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+
+
+def channel_colour(field: str, values: Iterable[object], title: str | None = None) -> alt.Color:
+    """A colour encoding for channels that gives each channel the same colour in every chart.
+
+    Examples
+    --------
+    >>> spec = channel_colour("channel", ["Email", "Paid Search"]).to_dict()
+    >>> spec["scale"]
+    {'domain': ['Email', 'Paid Search'], 'range': ['#f58518', '#4c78a8']}
+    """
+    domain = sorted({str(v) for v in values})
+    colours = [
+        CHANNEL_COLOURS.get(name, OTHER_COLOURS[zlib.crc32(name.encode()) % len(OTHER_COLOURS)])
+        for name in domain
+    ]
+    return alt.Color(
+        f"{field}:N",
+        scale=alt.Scale(domain=domain, range=colours),
+        title=title or field.replace("_", " "),
+    )
 
 
 def base(title: str) -> dict[str, object]:

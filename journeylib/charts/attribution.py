@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import pandas as pd
 
-from journeylib.charts import base
+from journeylib.charts import base, channel_colour
 
 if TYPE_CHECKING:
     from journeylib.result import Result
@@ -53,6 +53,7 @@ def removal_effects_chart(result: Result) -> alt.Chart:
                 "removal_effect:Q", axis=alt.Axis(format="%"), title="Conversions lost without it"
             ),
             y=alt.Y("channel:N", sort="-x", title=None),
+            color=channel_colour("channel", result.extras["removal_effects"].channel),
             tooltip=["channel:N", alt.Tooltip("removal_effect:Q", format=".1%")],
         )
         .properties(**base("Markov removal effects"))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import altair as alt
 import pandas as pd
 
-from journeylib.charts import base
+from journeylib.charts import base, channel_colour
 
 if TYPE_CHECKING:
     from journeylib.result import Result
@@ -68,7 +68,11 @@ def funnel_chart(result: Result) -> alt.Chart:
                 x=alt.X("label:N", sort=None, title="Step"),
                 xOffset=alt.XOffset(f"{by}:N"),
                 y=alt.Y("people:Q", title="People"),
-                color=alt.Color(f"{by}:N", title=by.replace("_", " ")),
+                color=(
+                    channel_colour(by, long[by])
+                    if by == "channel"
+                    else alt.Color(f"{by}:N", title=by.replace("_", " "))
+                ),
                 tooltip=[
                     "label:N",
                     f"{by}:N",
