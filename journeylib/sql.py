@@ -9,6 +9,7 @@ options), through :func:`literal`. No other module quotes anything.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -27,6 +28,12 @@ def ident(name: str) -> str:
     if "\x00" in name:
         raise ValueError("identifiers cannot contain NUL characters")
     return '"' + name.replace('"', '""') + '"'
+
+
+def _joined(texts: list[str], labels: Sequence[str]) -> str:
+    if labels:
+        texts = [f"-- {label}\n{text}" for label, text in zip(labels, texts, strict=True)]
+    return ";\n\n".join(texts)
 
 
 def _translated(query: Any, dialect: str) -> str:
@@ -96,10 +103,14 @@ class SQL(str):
     """
 
     queries: tuple[Any, ...] = ()
+    labels: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, *queries: Any) -> SQL:
-        """The DuckDB SQL of one or more Ibis expressions (joined by blank lines), kept for :meth:`to`.
+    def of(cls, *queries: Any, labels: Sequence[str] = ()) -> SQL:
+        """The DuckDB SQL of one or more Ibis expressions, kept for :meth:`to`.
+
+        Queries are joined by blank lines, each after a ``-- label`` comment when
+        ``labels`` are given.
 
         Examples
         --------
@@ -113,8 +124,8 @@ class SQL(str):
         Traceback (most recent call last):
         journeylib.errors.ParameterError: Invalid value 'sparkk' for parameter 'dialect'. Allowed values: duckdb, spark, bigquery, snowflake, trino, postgres, clickhouse. Did you mean 'spark'?
         """
-        text = cls(";\n\n".join(str(ibis.to_sql(q, dialect="duckdb")) for q in queries))
-        text.queries = queries
+        text = cls(_joined([str(ibis.to_sql(q, dialect="duckdb")) for q in queries], labels))
+        text.queries, text.labels = queries, tuple(labels)
         return text
 
     def to(self, dialect: str) -> SQL:
@@ -130,7 +141,7 @@ class SQL(str):
             )
         if dialect not in DIALECTS:
             raise ParameterError("dialect", dialect, allowed=DIALECTS)
-        return SQL(";\n\n".join(_translated(q, dialect) for q in self.queries))
+        return SQL(_joined([_translated(q, dialect) for q in self.queries], self.labels))
 
     def _repr_markdown_(self) -> str:
         return f"```sql\n{self}\n```"

@@ -523,7 +523,14 @@ def _stack(runs: list[Result], labels: list[str]) -> Result:
         )
         for name in first.extras
     }
-    sql = SQL.of(*(query for r in runs for query in r.sql.queries))
+    sql = SQL.of(
+        *(query for r in runs for query in r.sql.queries),
+        labels=[
+            f"lookback {label}: {part}"
+            for r, label in zip(runs, labels, strict=True)
+            for part in r.sql.labels
+        ],
+    )
     return replace(
         first,
         table=pd.concat(tables, ignore_index=True),
@@ -582,6 +589,7 @@ def _from_events(
         frame.value.tolist(),
     )
     queries: list[ir.Table] = [summary]
+    names = ["path summary"]
     credits: dict[str, Credit] = {}
     for model, weigh in touch_models.items():
         expr = weighted_credit(weigh(touches))
@@ -595,7 +603,8 @@ def _from_events(
             revenue[str(channel)] = float(value)
         credits[model] = Credit(conversions, revenue)
         queries.append(expr)
-    return journeys, credits, SQL.of(*queries)
+        names.append(f"{model} credit per channel")
+    return journeys, credits, SQL.of(*queries, labels=names)
 
 
 _COUNTED = re.compile(r"^(.*)\((\d+)\)$")
