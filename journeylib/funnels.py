@@ -55,8 +55,12 @@ def funnel(
     exclude: Sequence[str] | None = None,
     unit: str = "user",
     window_from: str = "entry",
+    max_groups: int = 12,
 ) -> Result:
     """How many units reached each step, with rates, intervals, timing and units in progress.
+
+    With ``by``, the ``max_groups`` values with the most units entering keep their
+    names and the rest are counted together as ``other``.
 
     Examples
     --------
@@ -84,6 +88,10 @@ def funnel(
         ev, rules, window, mode, unit=unit, window_from=window_from, by=by, exclude=excluded
     )
     keys = [by] if by else []
+    if by:
+        if isinstance(max_groups, bool) or not isinstance(max_groups, int) or max_groups < 1:
+            raise ParameterError("max_groups", max_groups, reason="Give a whole number >= 1.")
+        levels = _fold_small_groups(ev, levels, by, max_groups)
     summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")
     table = _table(frame, names, keys)
@@ -95,11 +103,20 @@ def funnel(
         "window_from": window_from,
         "by": by,
         "exclude": excluded,
+        "max_groups": max_groups,
     }
     from journeylib.charts.funnel import funnel_chart
 
     name = f"Funnel by {by}" if by else "Funnel"
     return Result(name, table, SQL.of(summary), params, draw=funnel_chart)
+
+
+def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.Table:
+    """``by`` values beyond the ``keep`` with the most units become ``other`` (ties by name)."""
+    sizes = levels.group_by(by).aggregate(n=levels.count())
+    top = sizes.order_by([ibis.desc("n"), by]).limit(keep)
+    kept = [str(v) for v in ev.engine.run(top, what="the largest breakdown groups")[by]]
+    return levels.mutate(**{by: ibis.ifelse(levels[by].isin(kept), levels[by], "other")})
 
 
 def _steps(steps: Sequence[str] | Stages) -> list[tuple[str, tuple[str, ...]]]:

@@ -251,3 +251,23 @@ def test_exclusion_removes_units_whose_best_attempt_has_the_event_between_steps(
     table = funnel(events(rows), ["view", "buy"], within="1h", exclude=["ticket"]).table
     assert table.users.tolist() == [2, 1]  # u2 and u3 enter; u2 buys
     assert funnel(events(rows), ["view", "buy"], within="1h").table.users.tolist() == [3, 2]
+
+
+def test_small_breakdown_groups_fold_into_other():
+    ev = jl.datasets.sample_or("").events()
+    steps = ["view_item", "add_to_cart", "purchase"]
+    every = funnel(ev, steps, by="channel", max_groups=100).table
+    folded = funnel(ev, steps, by="channel", max_groups=2).table
+    entering = every[every.step_index == 1].sort_values(
+        ["users", "channel"], ascending=[False, True]
+    )
+    top = entering.channel.tolist()[:2]
+    assert sorted(folded.channel.unique()) == sorted([*top, "other"])
+    for step in (1, 2, 3):
+        at = every[every.step_index == step]
+        rest = at[~at.channel.isin(top)].users.sum()
+        mine = folded[folded.step_index == step].set_index("channel").users
+        assert mine["other"] == rest
+        assert mine[top].tolist() == at.set_index("channel").users[top].tolist()
+    with pytest.raises(jl.ParameterError, match="max_groups"):
+        funnel(ev, steps, by="channel", max_groups=0)
