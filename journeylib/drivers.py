@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from journeylib.durations import Duration, parse_duration
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.funnels import _interval, unit_levels
 from journeylib.result import Result
@@ -90,14 +90,11 @@ def drivers(
     pairs = list(steps) if isinstance(steps, Stages) else [(str(s), (str(s),)) for s in steps]
     if isinstance(steps, str) or len(pairs) < 2:
         raise ParameterError("steps", steps, reason="Give two or more event names (or stages).")
-    studied = len(pairs) if step is None else step
-    if isinstance(studied, bool) or not isinstance(studied, int) or not 2 <= studied <= len(pairs):
-        raise ParameterError("step", step, allowed=range(2, len(pairs) + 1))
+    studied = len(pairs) if step is None else whole_number("step", step, 2, len(pairs))
     for name in columns:
         if not isinstance(name, str) or not name:
             raise ParameterError("columns", name, reason="Name a column or a properties key.")
-    if isinstance(min_support, bool) or not isinstance(min_support, int) or min_support < 1:
-        raise ParameterError("min_support", min_support, reason="Give a whole number >= 1.")
+    whole_number("min_support", min_support)
     require_events(pairs, ev.event_names(), param="steps", typos_only=True)
     window = parse_duration(within, param="within")
     rules = [events for _, events in pairs]

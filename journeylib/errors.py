@@ -88,6 +88,24 @@ class EngineError(RuntimeError, JourneyError):
     """The engine failed while running an analysis or a load."""
 
 
+def whole_number(param: str, value: object, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` when it is a whole number in range, else a ParameterError saying the range.
+
+    Examples
+    --------
+    >>> whole_number("top", 5)
+    5
+    >>> whole_number("periods", 0, 1, 400)
+    Traceback (most recent call last):
+    journeylib.errors.ParameterError: Invalid value 0 for parameter 'periods'. Give a whole number from 1 to 400.
+    """
+    in_range = maximum is None or (isinstance(value, int) and value <= maximum)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or not in_range:
+        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ParameterError(param, value, reason=f"Give a whole number {span}.")
+    return value
+
+
 def closest(value: str, candidates: Iterable[str]) -> str | None:
     """Return the candidate closest to ``value``, or None when nothing is close.
 

@@ -32,7 +32,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.durations import Duration, elapsed_seconds, parse_duration
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
@@ -89,8 +89,7 @@ def funnel(
     )
     keys = [by] if by else []
     if by:
-        if isinstance(max_groups, bool) or not isinstance(max_groups, int) or max_groups < 1:
-            raise ParameterError("max_groups", max_groups, reason="Give a whole number >= 1.")
+        whole_number("max_groups", max_groups)
         levels = _fold_small_groups(ev, levels, by, max_groups)
     summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")

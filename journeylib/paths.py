@@ -36,7 +36,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
@@ -142,12 +142,6 @@ def _check_unit(unit: str) -> None:
         raise ParameterError("unit", unit, allowed=UNITS)
 
 
-def _whole(param: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(param, value, reason=f"Give a whole number >= {minimum}.")
-    return value
-
-
 def _names_present(ev: Events, rules: list[tuple[str, str]]) -> list[str]:
     """The distinct event names in scope after renaming."""
     t = ev.table
@@ -217,8 +211,8 @@ def paths(
     >>> r.table.values.tolist()
     [['home > view', 2, 2, 0.6666666666666666, 0.5], ['home', 1, 1, 0.3333333333333333, 0.0]]
     """
-    steps = _whole("steps", steps, 2 if start is not None and end is not None else 1)
-    top = _whole("top", top, 1)
+    steps = whole_number("steps", steps, 2 if start is not None and end is not None else 1)
+    top = whole_number("top", top, 1)
     rules = _rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
     _require(ev, rules, {"start": start, "end": end, "conversion": conversion})
@@ -420,8 +414,8 @@ def _tree(
     rename: Mapping[str, str] | None,
 ) -> Result:
     param = "after" if direction > 0 else "before"
-    steps = _whole("steps", steps, 1)
-    top = _whole("top", top, 1)
+    steps = whole_number("steps", steps, 1)
+    top = whole_number("top", top, 1)
     rules = _rules(rename)
     if anchor is None:
         raise ParameterError(param, anchor, reason="Name the anchor event.")
@@ -554,8 +548,8 @@ def step_matrix(
     >>> r.table.values.tolist()
     [[1, 'home', 2, 1.0], [2, 'buy', 1, 0.5], [2, 'view', 1, 0.5], [3, 'view', 1, 0.5], [3, '(end)', 1, 0.5]]
     """
-    steps = _whole("steps", steps, 1)
-    before = _whole("before", before, 0)
+    steps = whole_number("steps", steps, 1)
+    before = whole_number("before", before, 0)
     if anchor is None and before:
         raise ParameterError(
             "before", before, reason="Steps before need an anchor event (anchor=...)."

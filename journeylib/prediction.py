@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.durations import epoch_parts
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.paths import clean_sequence
 from journeylib.result import Result
@@ -72,8 +72,7 @@ def predict_next(
     >>> p.table[["next_event", "probability"]].values.tolist()
     [['(exit)', 0.5], ['buy', 0.5]]
     """
-    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise ParameterError("order", order, allowed=range(1, MAX_ORDER + 1))
+    whole_number("order", order, 1, MAX_ORDER)
     if not 0.0 <= holdout < 1.0:
         raise ParameterError("holdout", holdout, reason="Give the held-out share, 0 <= h < 1.")
     if history is not None and user is not None:

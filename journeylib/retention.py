@@ -50,7 +50,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
@@ -177,10 +177,7 @@ def _check(
         raise ParameterError("kind", kind, allowed=KINDS)
     if cohort not in COHORTS:
         raise ParameterError("cohort", cohort, allowed=COHORTS)
-    if isinstance(periods, bool) or not isinstance(periods, int) or not 1 <= periods <= MAX_PERIODS:
-        raise ParameterError(
-            "periods", periods, reason=f"Give a whole number from 1 to {MAX_PERIODS}."
-        )
+    whole_number("periods", periods, 1, MAX_PERIODS)
     for name, flag in (("rolling", rolling), ("revenue", revenue), ("with_names", with_names)):
         if not isinstance(flag, bool):
             raise ParameterError(name, flag, allowed=[True, False])

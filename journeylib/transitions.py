@@ -23,9 +23,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.durations import epoch_parts
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.paths import END, START, _rules, _whole, clean_sequence
+from journeylib.paths import END, START, _rules, clean_sequence
 from journeylib.result import Result
 from journeylib.sql import SQL
 
@@ -74,7 +74,7 @@ def transitions(
     >>> r.table[["source", "target", "count", "probability_out", "median_seconds"]].values.tolist()
     [['home', 'buy', 1, 0.5, 30.0], ['home', 'view', 1, 0.5, 60.0], ['view', 'buy', 1, 1.0, 120.0]]
     """
-    min_count = _whole("min_count", min_count, 1)
+    min_count = whole_number("min_count", min_count, 1)
     if not isinstance(endpoints, bool):
         raise ParameterError("endpoints", endpoints, allowed=[True, False])
     rules = _rules(rename)

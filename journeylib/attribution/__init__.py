@@ -50,7 +50,7 @@ from journeylib.attribution.touchpoints import (
     weighted_credit,
 )
 from journeylib.durations import Duration, parse_duration
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
@@ -363,8 +363,7 @@ def bootstrap_shares(
     >>> bool(0.6 < low < 0.75 < high < 0.9)
     True
     """
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 2:
-        raise ParameterError("bootstrap", resamples, reason="Give the number of resamples, >= 2.")
+    whole_number("bootstrap", resamples, 2)
     rng = np.random.default_rng(seed)
     counts = np.concatenate([journeys.conversions, journeys.nulls])
     size = len(journeys.paths)

@@ -33,7 +33,7 @@ from scipy.sparse import linalg
 
 from journeylib.attribution.heuristics import Credit
 from journeylib.attribution.journeys import Journeys
-from journeylib.errors import ParameterError
+from journeylib.errors import whole_number
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 MAX_ORDER = 4
@@ -215,8 +215,7 @@ def _normalise(effects: pd.Series, total: float) -> list[float]:
 
 def check_order(order: int) -> None:
     """Raise a ParameterError unless ``order`` is a whole number from 1 to 4."""
-    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise ParameterError("order", order, allowed=range(1, MAX_ORDER + 1))
+    whole_number("order", order, 1, MAX_ORDER)
 
 
 def _name(state: State) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 
 from journeylib.attribution.heuristics import Credit, Weigh, spread
 from journeylib.attribution.journeys import Journeys
-from journeylib.errors import ParameterError
+from journeylib.errors import whole_number
 
 
 def coalition(path: tuple[str, ...], max_size: int | None = None) -> frozenset[str]:
@@ -70,14 +70,8 @@ def dividends(max_coalition_size: int | None = None) -> Weigh:
     >>> dividends()(("a", "b", "a")).tolist()
     [0.5, 0.5, 0.0]
     """
-    if max_coalition_size is not None and (
-        isinstance(max_coalition_size, bool)
-        or not isinstance(max_coalition_size, int)
-        or max_coalition_size < 1
-    ):
-        raise ParameterError(
-            "max_coalition_size", max_coalition_size, reason="Give a whole number >= 1, or None."
-        )
+    if max_coalition_size is not None:
+        whole_number("max_coalition_size", max_coalition_size)
 
     def weigh(path: tuple[str, ...]) -> np.ndarray:
         members = coalition(path, max_coalition_size)

@@ -36,7 +36,7 @@ import ibis.expr.types as ir
 
 from journeylib.attribution.journeys import DIRECT
 from journeylib.durations import elapsed_seconds
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.funnels import _interval
 
@@ -69,11 +69,8 @@ class PathOptions:
         if self.transform not in TRANSFORMS:
             raise ParameterError("transform", self.transform, allowed=TRANSFORMS)
         for name in ("lookback_steps", "max_steps"):
-            steps = getattr(self, name)
-            if steps is not None and (
-                isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
-            ):
-                raise ParameterError(name, steps, reason="Give a whole number >= 1, or None.")
+            if getattr(self, name) is not None:
+                whole_number(name, getattr(self, name))
         if not self.conversion:
             raise ParameterError("conversion", self.conversion, reason="Name a conversion event.")
 
