@@ -28,10 +28,10 @@ import ibis.expr.types as ir
 import pandas as pd
 from scipy import stats
 
-from journeylib.durations import Duration, parse_duration
+from journeylib.durations import Duration, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.funnels import _interval, unit_levels
+from journeylib.funnels import step_rules, unit_levels
 from journeylib.result import Result
 from journeylib.sql import SQL
 from journeylib.stages import Stages, require_events
@@ -87,9 +87,7 @@ def drivers(
     >>> d.table[["feature", "converters_with", "droppers_with", "direction"]].values.tolist()
     [['reviews', 20, 0, 'more likely']]
     """
-    pairs = list(steps) if isinstance(steps, Stages) else [(str(s), (str(s),)) for s in steps]
-    if isinstance(steps, str) or len(pairs) < 2:
-        raise ParameterError("steps", steps, reason="Give two or more event names (or stages).")
+    pairs = step_rules(steps)
     studied = len(pairs) if step is None else whole_number("step", step, 2, len(pairs))
     for name in columns:
         if not isinstance(name, str) or not name:
@@ -99,7 +97,7 @@ def drivers(
     window = parse_duration(within, param="within")
     rules = [events for _, events in pairs]
     levels = unit_levels(ev, rules, window)
-    people = _compared(levels, studied, _interval(window))
+    people = _compared(levels, studied, interval(window))
     counts = feature_counts(ev, people, [e for events in rules for e in events], list(columns))
     frame = ev.engine.run(counts, what="counting driver features")
     every = odds_table(frame, min_support)

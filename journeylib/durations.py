@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import ibis
 import ibis.expr.types as ir
 
 from journeylib.errors import ParameterError
@@ -61,6 +62,20 @@ def to_microseconds(value: Duration, *, param: str = "duration") -> int:
     """
     delta = parse_duration(value, param=param)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def interval(window: timedelta) -> ir.IntervalScalar:
+    """The window as an engine interval: whole seconds when it has no fraction, else microseconds.
+
+    Examples
+    --------
+    >>> [str(interval(w).type()) for w in (timedelta(days=7), timedelta(milliseconds=1500))]
+    ["interval('s')", "interval('us')"]
+    """
+    micros = window // timedelta(microseconds=1)
+    if micros % 1_000_000 == 0:
+        return ibis.interval(seconds=micros // 1_000_000)
+    return ibis.interval(microseconds=micros)
 
 
 def epoch_parts(t: ir.TimestampValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:

@@ -18,10 +18,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from journeylib.durations import Duration, elapsed_seconds, parse_duration
+from journeylib.durations import Duration, elapsed_seconds, interval, parse_duration
 from journeylib.errors import ParameterError
 from journeylib.events import Events
-from journeylib.funnels import MODES, _interval, unit_levels, wilson
+from journeylib.funnels import MODES, unit_levels, wilson
 from journeylib.result import Result
 from journeylib.sql import SQL
 from journeylib.stages import Stages
@@ -74,7 +74,7 @@ def time_to_convert(
     levels, params = _levels(ev, steps, within, mode, unit, window_from)
     window = parse_duration(within, param="within")
     data_end = ev.table.event_time.max().as_scalar()
-    counts = _counts(levels, from_step, last, _interval(window), data_end, window_from)
+    counts = _counts(levels, from_step, last, interval(window), data_end, window_from)
     frame = ev.engine.run(counts, what="the time to convert")
     table = kaplan_meier(frame)
     converters = frame[frame.converted_flag == 1]

@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.durations import Duration, elapsed_seconds, parse_duration
+from journeylib.durations import Duration, elapsed_seconds, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
@@ -74,7 +74,7 @@ def funnel(
     >>> f.table[["step", "users", "conversion_rate"]].values.tolist()
     [['view', 2, 1.0], ['cart', 1, 0.5], ['buy', 0, 0.0]]
     """
-    pairs = _steps(steps)
+    pairs = step_rules(steps)
     _check(mode, unit, window_from)
     window = parse_duration(within, param="within")
     param = "stages" if isinstance(steps, Stages) else "steps"
@@ -118,7 +118,7 @@ def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.T
     return levels.mutate(**{by: ibis.ifelse(levels[by].isin(kept), levels[by], "other")})
 
 
-def _steps(steps: Sequence[str] | Stages) -> list[tuple[str, tuple[str, ...]]]:
+def step_rules(steps: Sequence[str] | Stages) -> list[tuple[str, tuple[str, ...]]]:
     """(label, event names) per step: a stage is reached by any of its events."""
     pairs: list[tuple[str, tuple[str, ...]]] = (
         list(steps) if isinstance(steps, Stages) else [(str(s), (str(s),)) for s in steps]
@@ -183,7 +183,7 @@ def unit_levels(
     first and last reached step is left out altogether.
     """
     rows = step_events(ev, steps, unit)
-    span = _interval(window)
+    span = interval(window)
     if mode == "unordered":
         attempts = _unordered(rows, len(steps), span)
     else:
@@ -221,13 +221,6 @@ def _without_excluded(
     )
     flagged = hit.select(spans.unit).distinct()
     return best.anti_join(flagged, "unit")
-
-
-def _interval(window: timedelta) -> ir.IntervalScalar:
-    micros = window // timedelta(microseconds=1)
-    if micros % 1_000_000 == 0:
-        return ibis.interval(seconds=micros // 1_000_000)
-    return ibis.interval(microseconds=micros)
 
 
 def _ordered(

@@ -35,10 +35,9 @@ import ibis
 import ibis.expr.types as ir
 
 from journeylib.attribution.journeys import DIRECT
-from journeylib.durations import elapsed_seconds
+from journeylib.durations import elapsed_seconds, interval
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.funnels import _interval
 
 TOUCHPOINTS = ("session", "event")
 TRANSFORMS = ("unique", "exposure", "first", "frequency")
@@ -142,7 +141,7 @@ def journey_touches(ev: Events, options: PathOptions) -> ir.Table:
     paths = journeys(ev, touches, options.conversion, options.count)
     keys = [paths.user_id == touches.user_id]
     if options.lookback is not None:
-        span = _interval(options.lookback)
+        span = interval(options.lookback)
         keys.append(
             ibis.ifelse(
                 paths.converted,
