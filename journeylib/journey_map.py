@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
+from journeylib.attribution.touchpoints import touchpoints
 from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError
 from journeylib.events import Events
@@ -262,13 +263,8 @@ def _during(reached: ir.Table, rows: ir.Table, when: ir.TimestampColumn) -> ir.T
 def _membership(ev: Events, reached: ir.Table, events: Sequence[str]) -> ir.Table:
     """``user_id, stage_index, kind, touchpoint``: who belongs to which row of the map."""
     t = ev.table
-    with_channel = t.filter([t.channel.notnull(), t.session_id.notnull(), t.user_id.notnull()])
-    first = ibis.row_number().over(
-        group_by=[with_channel.user_id, with_channel.session_id],
-        order_by=[with_channel.event_time, with_channel.event_id],
-    )
-    ranked = with_channel.mutate(first=first)
-    sessions = ranked.filter(ranked.first == 0).select("user_id", "session_id", "channel")
+    touches = touchpoints(ev)  # a session's channel: that of its first event with one
+    sessions = touches.filter(touches.session_id.notnull())
     by_channel = reached.left_join(
         sessions,
         [reached.user_id == sessions.user_id, reached.session_id == sessions.session_id],

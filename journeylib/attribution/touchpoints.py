@@ -75,7 +75,7 @@ class PathOptions:
 
 
 def touchpoints(ev: Events, touchpoint: str = "session") -> ir.Table:
-    """Touches: ``user_id``, ``t``, ``channel``; one per session by default.
+    """Touches: ``user_id``, ``session_id``, ``t``, ``channel``; one per session by default.
 
     A session's touch is its first event with a channel (ties broken by event
     id). Events with a channel and no session are touches of their own.
@@ -83,14 +83,16 @@ def touchpoints(ev: Events, touchpoint: str = "session") -> ir.Table:
     t = ev.table
     touched = t.filter([t.channel.notnull(), t.user_id.notnull()])
     if touchpoint == "event":
-        return touched.select("user_id", t=touched.event_time, channel=touched.channel)
+        return touched.select(
+            "user_id", "session_id", t=touched.event_time, channel=touched.channel
+        )
     session = ibis.coalesce(touched.session_id, touched.event_id)
     first = ibis.row_number().over(
         group_by=[touched.user_id, session], order_by=[touched.event_time, touched.event_id]
     )
     ranked = touched.mutate(first=first)
     return ranked.filter(ranked.first == 0).select(
-        "user_id", t=ranked.event_time, channel=ranked.channel
+        "user_id", "session_id", t=ranked.event_time, channel=ranked.channel
     )
 
 
