@@ -97,6 +97,13 @@ class Events:
         frame = self.engine.run(names, what="listing event names")
         return [str(n) for n in frame.event_name.dropna()]
 
+    def frequent_event_names(self, top: int) -> list[str]:
+        """The ``top`` event names in scope by number of events, most frequent first (ties by name)."""
+        t = self.table
+        counts = t.group_by("event_name").aggregate(n=t.count())
+        ranked = counts.order_by([ibis.desc("n"), "event_name"]).limit(top)
+        return [str(n) for n in self.engine.run(ranked, what="listing event names").event_name]
+
     def to_pandas(self, limit: int | None = 10_000) -> pd.DataFrame:
         """The events in scope as a DataFrame (the first ``limit``, ordered by time)."""
         expr = self.table.order_by(["event_time", "event_id"])

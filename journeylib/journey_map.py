@@ -92,7 +92,8 @@ def journey_map(
     require_events(list(stages), present, param="stages", typos_only=True)
     stage_names = set().union(*(set(events) for _, events in stages))
     if key_events is None:
-        events = _frequent(ev, [n for n in present if n not in stage_names], top_events)
+        others = ev.where(ev.table.event_name.notin(list(stage_names)))
+        events = others.frequent_event_names(top_events) if top_events > 0 else []
     else:
         events = [str(e) for e in key_events]
         require_events([(e, (e,)) for e in events], present, param="key_events")
@@ -328,17 +329,6 @@ def _sides(names: list[str], purchase_stage: str) -> list[str]:
         return ["before"] * len(names)
     at = names.index(purchase_stage)
     return ["before" if i < at else "purchase" if i == at else "after" for i in range(len(names))]
-
-
-def _frequent(ev: Events, candidates: list[str], top: int) -> list[str]:
-    if not candidates or top <= 0:
-        return []
-    t = ev.table.filter(ev.table.event_name.isin(candidates))
-    counts = (
-        t.group_by("event_name").aggregate(n=t.count()).order_by([ibis.desc("n"), "event_name"])
-    )
-    frame = ev.engine.run(counts.limit(top), what="finding key events")
-    return [str(name) for name in frame.event_name]
 
 
 __all__ = ["COLUMNS", "journey_map", "stage_of", "stage_reach"]

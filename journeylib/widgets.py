@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import altair as alt
-import ibis
 import ipywidgets as widgets
 
 from journeylib.errors import JourneyError, ParameterError
@@ -217,7 +216,7 @@ def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPan
     """
     from journeylib.funnels import MODES, funnel
 
-    names = _event_names(ev)
+    names = ev.frequent_event_names(50)
     chosen = list(steps) if steps else names[:3]
     controls = {
         "steps": widgets.TagsInput(
@@ -251,7 +250,7 @@ def paths_widget(
     >>> panel.result.table.equals(jl.next_steps(ev, "purchase", steps=2).table)
     True
     """
-    names = _event_names(ev)
+    names = ev.frequent_event_names(50)
     controls = {
         "anchor": _events_dropdown("Anchor", names, anchor or _pick(names, "page_view")),
         "direction": _dropdown("Direction", DIRECTIONS, direction),
@@ -297,7 +296,7 @@ def attribution_widget(
     """
     from journeylib.attribution import DEFAULT_MODELS, MODELS, attribution
 
-    names = _event_names(ev)
+    names = ev.frequent_event_names(50)
     default = tuple(m for m in DEFAULT_MODELS if m != "w_shaped")
     chosen = tuple(models) if models is not None else default
     controls = {
@@ -339,7 +338,7 @@ def retention_widget(
     """
     from journeylib.retention import KINDS, PERIODS, retention
 
-    names = _event_names(ev)
+    names = ev.frequent_event_names(50)
     controls = {
         "period": _dropdown("Period", PERIODS, period),
         "kind": _dropdown("Kind", KINDS, kind),
@@ -383,18 +382,6 @@ TABS: tuple[tuple[str, Callable[[Events], AnalysisPanel]], ...] = (
     ("Retention", retention_widget),
     ("Journey map", journey_map_widget),
 )
-
-
-def _event_names(ev: Events, top: int = 50) -> list[str]:
-    """The most frequent event names, most frequent first."""
-    t = ev.table
-    counts = (
-        t.group_by("event_name")
-        .aggregate(n=t.count())
-        .order_by(ibis.desc("n"), "event_name")
-        .limit(top)
-    )
-    return [str(name) for name in ev.engine.run(counts, what="listing event names").event_name]
 
 
 __all__ = [
