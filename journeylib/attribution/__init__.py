@@ -24,6 +24,7 @@ are checked on every call and reported in ``extras["checks"]``.
 
 from __future__ import annotations
 
+import inspect
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -553,18 +554,9 @@ def _models(models: Sequence[str] | None, *, events: bool) -> tuple[str, ...]:
 
 def _summary_only(**given: object) -> None:
     """Path-building options apply to events; a path summary is already built."""
-    defaults = {
-        "conversion": "purchase",
-        "lookback": "30d",
-        "touchpoint": "session",
-        "lookback_steps": None,
-        "count": "every",
-        "transform": "unique",
-        "max_steps": None,
-        "drop_direct": False,
-    }
+    defaults = inspect.signature(attribution).parameters
     for name, value in given.items():
-        if value != defaults[name]:
+        if value != defaults[name].default:
             raise ParameterError(
                 name,
                 value,

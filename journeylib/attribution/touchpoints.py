@@ -34,6 +34,7 @@ from datetime import timedelta
 import ibis
 import ibis.expr.types as ir
 
+from journeylib.attribution.heuristics import DIRECT_CHANNELS
 from journeylib.attribution.journeys import DIRECT
 from journeylib.durations import elapsed_seconds, interval
 from journeylib.errors import ParameterError, whole_number
@@ -56,7 +57,7 @@ class PathOptions:
     touchpoint: str = "session"
     lookback_steps: int | None = None
     drop_direct: bool = False
-    direct: tuple[str, ...] = ("Direct", DIRECT)
+    direct: tuple[str, ...] = DIRECT_CHANNELS
     transform: str = "unique"
     max_steps: int | None = None
 
