@@ -22,12 +22,11 @@ from ibis.common.exceptions import TableNotFound
 
 from journeylib.drivers import feature_counts, odds_table
 from journeylib.durations import elapsed_seconds
-from journeylib.errors import ParameterError
 from journeylib.events import Events
-from journeylib.journey_map import stage_reach
+from journeylib.journey_map import checked_stages, stage_reach
 from journeylib.result import Result
 from journeylib.sql import SQL
-from journeylib.stages import FIVE_STAGE, Stages, require_events
+from journeylib.stages import FIVE_STAGE, Stages
 
 COLUMNS = ["stage_index", "stage", "last_event", "people", "share"]
 
@@ -61,9 +60,7 @@ def drop_off(
     >>> d.extras["pain_points"][["stage", "feature", "left_with", "moved_on_with"]].values.tolist()
     [['look', 'error', 20, 0]]
     """
-    if not isinstance(stages, Stages) or len(stages) < 2:
-        raise ParameterError("stages", stages, reason="Give jl.Stages with two or more stages.")
-    require_events(list(stages), ev.event_names(), param="stages", typos_only=True)
+    checked_stages(ev, stages, several=True)
     reached = stage_reach(ev, stages)
     t = ev.table.filter(ev.table.user_id.notnull())
     last = t.select(

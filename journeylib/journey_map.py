@@ -86,10 +86,7 @@ def journey_map(
     >>> m.table.query("kind == 'all'")[["stage", "people", "conversion_to_next"]].values.tolist()
     [['aware', 2, 0.5], ['buy', 1, nan]]
     """
-    if not isinstance(stages, Stages) or len(stages) < 2:
-        raise ParameterError("stages", stages, reason="Give jl.Stages with two or more stages.")
-    present = ev.event_names()
-    require_events(list(stages), present, param="stages", typos_only=True)
+    present = checked_stages(ev, stages, several=True)
     stage_names = set().union(*(set(events) for _, events in stages))
     if key_events is None:
         others = ev.where(ev.table.event_name.notin(list(stage_names)))
@@ -145,9 +142,7 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     >>> s.table[["user_id", "stage", "hours_in_stage", "went_back"]].values.tolist()
     [['a', 'want', 1.0, True], ['b', 'look', 0.0, False]]
     """
-    if not isinstance(stages, Stages):
-        raise ParameterError("stages", stages, reason="Give jl.Stages.")
-    require_events(list(stages), ev.event_names(), param="stages", typos_only=True)
+    checked_stages(ev, stages)
     reached = stage_reach(ev, stages)
     furthest = reached.filter(reached.t_next.isnull())
     t = ev.table.filter(ev.table.user_id.notnull())
@@ -191,6 +186,17 @@ def _in_stage(
             for index, (_, names) in enumerate(stages, start=1)
         )
     )
+
+
+def checked_stages(ev: Events, stages: Stages, *, several: bool = False) -> list[str]:
+    """The event names in scope, once ``stages`` is known to be jl.Stages (two or more when
+    ``several``) whose events are not misspelt."""
+    if not isinstance(stages, Stages) or (several and len(stages) < 2):
+        many = " with two or more stages" if several else ""
+        raise ParameterError("stages", stages, reason=f"Give jl.Stages{many}.")
+    present = ev.event_names()
+    require_events(list(stages), present, param="stages", typos_only=True)
+    return present
 
 
 def stage_reach(ev: Events, stages: Stages) -> ir.Table:
@@ -331,4 +337,4 @@ def _sides(names: list[str], purchase_stage: str) -> list[str]:
     return ["before" if i < at else "purchase" if i == at else "after" for i in range(len(names))]
 
 
-__all__ = ["COLUMNS", "journey_map", "stage_of", "stage_reach"]
+__all__ = ["COLUMNS", "checked_stages", "journey_map", "stage_of", "stage_reach"]
