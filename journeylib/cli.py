@@ -14,6 +14,7 @@ from pathlib import Path
 
 import journeylib as jl
 from journeylib.errors import DataError, JourneyError, ParameterError
+from journeylib.funnels import MODES
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -67,12 +68,18 @@ def _parser() -> argparse.ArgumentParser:
 
     funnel = commands.add_parser("funnel", help="people reaching each step of a funnel")
     _analysis_input(funnel)
-    funnel.add_argument("--steps", required=True, help="event names in order, comma-separated")
+    which = funnel.add_mutually_exclusive_group(required=True)
+    which.add_argument("--steps", help="event names in order, comma-separated")
+    which.add_argument("--stages", help="a shipped stage map (five_stage, ...) or a YAML file")
     funnel.add_argument("--within", default="7d", help="conversion window, e.g. 30m, 7d")
-    funnel.add_argument("--mode", default="ordered", help="ordered, strict_increase or unordered")
+    funnel.add_argument("--mode", default="ordered", help=", ".join(MODES))
     funnel.add_argument("--window-from", default="entry", help="entry or previous_step")
+    funnel.add_argument(
+        "--step-within", help="a window per step after the first, comma-separated, e.g. 1h,2d"
+    )
     funnel.add_argument("--unit", default="user", help="user or session")
-    funnel.add_argument("--by", help="break down by this column (its value at entry)")
+    funnel.add_argument("--by", help="break down by this column or properties key")
+    funnel.add_argument("--by-value", default="first", help="first, last or step:N")
     funnel.set_defaults(handler=_funnel)
 
     paths = commands.add_parser("paths", help="the most common routes from or to an event")
@@ -186,10 +193,16 @@ def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
         print(table.to_csv(index=False), end="")
 
 
+def _listed(text: str) -> list[str]:
+    """Comma-separated values, trimmed, blanks dropped."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _funnel(args: argparse.Namespace) -> int:
     from journeylib.funnels import COLUMNS
 
-    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    steps = jl.Stages.named(args.stages) if args.stages else _listed(args.steps)
+    step_within = _listed(args.step_within) if args.step_within else None
     return _analyse(
         args,
         lambda events: jl.funnel(
@@ -198,8 +211,10 @@ def _funnel(args: argparse.Namespace) -> int:
             args.within,
             args.mode,
             by=args.by,
+            by_value=args.by_value,
             unit=args.unit,
             window_from=args.window_from,
+            step_within=step_within,
         ),
         ([args.by] if args.by else []) + COLUMNS,
     )
@@ -247,12 +262,12 @@ def _attribution(args: argparse.Namespace) -> int:
     from journeylib.attribution import COLUMNS
     from journeylib.attribution.journeys import read_path_summary
 
-    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    models = _listed(args.models) if args.models else None
     if args.paths:
         result = jl.attribution(read_path_summary(args.paths), models=models, order=args.order)
         _emit(result, COLUMNS, args.format)
         return 0
-    conversion = [c.strip() for c in args.conversion.split(",") if c.strip()]
+    conversion = _listed(args.conversion)
     return _analyse(
         args,
         lambda events: jl.attribution(

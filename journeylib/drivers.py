@@ -31,10 +31,10 @@ from scipy import stats
 from journeylib.durations import Duration, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.funnels import step_rules, unit_levels
+from journeylib.funnels import require_steps, step_rules, unit_levels
 from journeylib.result import Result
 from journeylib.sql import SQL
-from journeylib.stages import Stages, require_events
+from journeylib.stages import Stages
 
 #: the stable columns, in order
 COLUMNS = [
@@ -93,12 +93,12 @@ def drivers(
         if not isinstance(name, str) or not name:
             raise ParameterError("columns", name, reason="Name a column or a properties key.")
     whole_number("min_support", min_support)
-    require_events(pairs, ev.event_names(), param="steps", typos_only=True)
+    require_steps(ev, pairs)
     window = parse_duration(within, param="within")
     rules = [events for _, events in pairs]
     levels = unit_levels(ev, rules, window)
     people = _compared(levels, studied, interval(window))
-    counts = feature_counts(ev, people, [e for events in rules for e in events], list(columns))
+    counts = feature_counts(ev, people, [e for r in rules for e in r.events], list(columns))
     frame = ev.engine.run(counts, what="counting driver features")
     every = odds_table(frame, min_support)
     significant = every[every.p_value < alpha]

@@ -135,7 +135,7 @@ def drop_off(
         table,
         SQL.of(*queries),
         {
-            "stages": {name: list(events) for name, events in stages},
+            "stages": stages.spec(),
             "columns": list(columns),
             "score_kind": score_kind,
             "low_score": low_score,

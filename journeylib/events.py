@@ -86,6 +86,29 @@ class Events:
         """A ``properties`` field as text, for use in :meth:`where` and breakdowns."""
         return self.table.properties[name].str
 
+    def value(self, name: str, *, param: str = "by") -> ir.StringValue:
+        """A column, or else a ``properties`` key, as text (for breakdowns and cohorts).
+
+        Raises a ParameterError naming ``param`` when neither a column nor any
+        event's ``properties`` key has that name.
+        """
+        t = self.table
+        if name in t.columns:
+            return t[name].cast("string")
+        if t.properties.type().is_json():
+            value = property_text(t, name)
+            found = self.engine.run(
+                t.aggregate(n=value.notnull().sum()), what=f"looking up the {param} key"
+            )
+            if int(cast(int, found.n.fillna(0).iat[0])) > 0:
+                return value
+        raise ParameterError(
+            param,
+            name,
+            allowed=t.columns,
+            reason="No such column, and no event has this properties key.",
+        )
+
     def count(self) -> int:
         """Number of events in scope."""
         frame = self.engine.run(self.table.count().as_table(), what="counting events")
@@ -108,6 +131,13 @@ class Events:
         """The events in scope as a DataFrame (the first ``limit``, ordered by time)."""
         expr = self.table.order_by(["event_time", "event_id"])
         return self.engine.run(expr.limit(limit) if limit else expr, what="reading events")
+
+
+def property_text(t: ir.Table, name: str) -> ir.StringValue:
+    """A ``properties`` key as text: numbers and booleans as written, a JSON null as NULL."""
+    field = t.properties[name]
+    text = field.cast("string")
+    return ibis.coalesce(field.str, ibis.cases((text != "null", text)))
 
 
 def _timestamp(value: str | date | datetime, param: str) -> ir.TimestampScalar:

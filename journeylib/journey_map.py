@@ -36,6 +36,7 @@ from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
+from journeylib.rules import EventRule
 from journeylib.sql import SQL
 from journeylib.stages import FIVE_STAGE, Stages, require_events
 
@@ -111,7 +112,7 @@ def journey_map(
         table,
         SQL.of(cells),
         {
-            "stages": {name: list(events) for name, events in stages},
+            "stages": stages.spec(),
             "key_events": events,
             "score_kind": score_kind,
             "purchase_stage": purchase_stage,
@@ -147,13 +148,13 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     furthest = reached.filter(reached.t_next.isnull())
     t = ev.table.filter(ev.table.user_id.notnull())
     last = t.group_by("user_id").aggregate(last_event=t.event_time.max())
-    later = list(stages)
+    rules = [rule for _, rule in stages.rules()]
     earlier_only = [
-        ibis.and_(t.event_name.isin(list(names)), furthest.stage_index > index)
-        for index, (_, names) in enumerate(later, start=1)
+        ibis.and_(rule.matches(t), furthest.stage_index > index)
+        for index, rule in enumerate(rules, start=1)
     ]
     back = t.join(furthest, [t.user_id == furthest.user_id, t.event_time > furthest.t]).select(
-        t.user_id, back=ibis.or_(*earlier_only) & ~_in_stage(t, furthest, later)
+        t.user_id, back=ibis.or_(*earlier_only) & ~_in_stage(t, furthest, rules)
     )
     went_back = back.group_by("user_id").aggregate(went_back=back.back.any())
     joined = (
@@ -170,20 +171,18 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     )
     frame = ev.engine.run(joined, what="each person's stage")
     frame.insert(2, "stage", [stages.names[int(i) - 1] for i in frame.stage_index])
-    params = {"stages": {name: list(events) for name, events in stages}}
+    params = {"stages": stages.spec()}
     from journeylib.charts.journey_map import stage_of_chart
 
     return Result("Stage of each person", frame, SQL.of(joined), params, draw=stage_of_chart)
 
 
-def _in_stage(
-    t: ir.Table, furthest: ir.Table, stages: list[tuple[str, tuple[str, ...]]]
-) -> ir.BooleanValue:
+def _in_stage(t: ir.Table, furthest: ir.Table, rules: list[EventRule]) -> ir.BooleanValue:
     """Whether an event belongs to the person's furthest stage (then it is no step back)."""
     return ibis.or_(
         *(
-            t.event_name.isin(list(names)) & (furthest.stage_index == index)
-            for index, (_, names) in enumerate(stages, start=1)
+            rule.matches(t) & (furthest.stage_index == index)
+            for index, rule in enumerate(rules, start=1)
         )
     )
 
@@ -208,8 +207,8 @@ def stage_reach(ev: Events, stages: Stages) -> ir.Table:
     t = ev.table.filter(ev.table.user_id.notnull())
     reached: list[ir.Table] = []
     previous: ir.Table | None = None
-    for index, (_, names) in enumerate(stages, start=1):
-        rows = t.filter(t.event_name.isin(list(names)))
+    for index, (_, rule) in enumerate(stages.rules(), start=1):
+        rows = rule.rows(t)
         if previous is not None:
             rows = rows.join(
                 previous, [rows.user_id == previous.user_id, rows.event_time >= previous.t]

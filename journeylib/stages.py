@@ -1,9 +1,11 @@
-"""Journey stages: an ordered list of named stages, each a rule over event names.
+"""Journey stages: an ordered list of named stages, each a rule over events.
 
-Stages load from a dict or YAML (``stage: [event, ...]``), are validated
-against the event names present (with "did you mean"), and drive funnels:
-``jl.funnel(ev, stages)`` counts people reaching each stage in order. Default
-maps ship for the five-stage journey, the hourglass and AIDA.
+Stages load from a dict or YAML (``stage: [event, ...]``, or ``stage: {events,
+where, nth}`` for property conditions and the n-th occurrence: see
+:mod:`journeylib.rules`), are validated against the event names present (with
+"did you mean"), and drive funnels: ``jl.funnel(ev, stages)`` counts people
+reaching each stage in order. Default maps ship for the five-stage journey,
+the hourglass and AIDA.
 """
 
 from __future__ import annotations
@@ -11,40 +13,41 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from journeylib.errors import ParameterError, closest
+from journeylib.rules import EventRule
 from journeylib.yamlfile import read_mapping
 
 
 class Stages:
-    """Ordered, named stages; each stage is reached by any of its events.
+    """Ordered, named stages; each stage is reached by an event its rule picks.
 
     Examples
     --------
-    >>> stages = Stages({"aware": ["page_view"], "buy": ["purchase", "subscribe"]})
-    >>> stages.names, stages.events("buy")
-    (['aware', 'buy'], ('purchase', 'subscribe'))
+    >>> stages = Stages({"aware": ["page_view"], "buy": ["purchase", "subscribe"],
+    ...                  "again": {"events": ["purchase"], "nth": 2}})
+    >>> stages.names, stages.events("buy"), stages.rule("again").nth
+    (['aware', 'buy', 'again'], ('purchase', 'subscribe'), 2)
     """
 
-    def __init__(self, spec: Mapping[str, Sequence[str] | str]) -> None:
+    def __init__(self, spec: Mapping[str, Any]) -> None:
         if not spec:
             raise ParameterError(
                 "stages", spec, reason="Give at least one stage: {name: [events]}."
             )
-        rules: dict[str, tuple[str, ...]] = {}
-        for name, events in spec.items():
-            listed = (events,) if isinstance(events, str) else tuple(str(e) for e in events)
-            if not listed:
-                raise ParameterError("stages", name, reason=f"Stage {name!r} lists no events.")
-            rules[str(name)] = listed
-        self._rules = rules
+        self._rules = {
+            str(name): EventRule.parse(rule, label=f"stage {name}") for name, rule in spec.items()
+        }
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Stages:
         """Stages from a YAML mapping of stage name to event names."""
-        return cls(read_mapping(path, "stage map", "a mapping of stage name to event names"))
+        return cls(
+            read_mapping(path, "stage map", "a mapping of stage name to event names or rules")
+        )
 
     @classmethod
     def named(cls, name: str) -> Stages:
@@ -69,10 +72,22 @@ class Stages:
         return list(self._rules)
 
     def events(self, stage: str) -> tuple[str, ...]:
-        """The events that put a person in ``stage``."""
+        """The names of the events that put a person in ``stage``."""
+        return self.rule(stage).events
+
+    def rule(self, stage: str) -> EventRule:
+        """The rule that puts a person in ``stage`` (names, conditions, n-th occurrence)."""
         if stage not in self._rules:
             raise ParameterError("stage", stage, allowed=self.names)
         return self._rules[stage]
+
+    def rules(self) -> list[tuple[str, EventRule]]:
+        """(stage, rule) pairs, in order."""
+        return list(self._rules.items())
+
+    def spec(self) -> dict[str, Any]:
+        """The map as plain data, as it would be written in YAML (for params and reports)."""
+        return {name: rule.spec() for name, rule in self._rules.items()}
 
     def validate(self, present: Sequence[str]) -> None:
         """Raise a ParameterError for a stage none of whose events is in ``present``.
@@ -87,13 +102,13 @@ class Stages:
         require_events(list(self), present, param="stages")
 
     def __iter__(self) -> Iterator[tuple[str, tuple[str, ...]]]:
-        return iter(self._rules.items())
+        return iter([(name, rule.events) for name, rule in self._rules.items()])
 
     def __len__(self) -> int:
         return len(self._rules)
 
     def __repr__(self) -> str:
-        return f"Stages({self._rules!r})"
+        return f"Stages({self.spec()!r})"
 
 
 def require_events(

@@ -87,7 +87,32 @@ def test_funnel_from_a_canonical_file_prints_the_stable_columns(tmp_path, capsys
         "2,buy,1,0.5,0.5",  # b bought 8 days after the view: outside the 7-day window
     ]
     assert main(["funnel", "--events", str(path), "--steps", "view,buy", "--mode", "sloppy"]) == 2
-    assert "Allowed values: ordered, strict_increase, unordered" in capsys.readouterr().err
+    assert "Allowed values: ordered, strict, strict_increase, unordered" in capsys.readouterr().err
+
+
+def test_funnel_over_a_stage_map_file_with_strict_mode_and_step_windows(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user_id,event_name,event_time,revenue\n"
+        "a,view,2024-01-01T10:00:00Z,\na,buy,2024-01-01T10:30:00Z,80\n"
+        "b,view,2024-01-01T10:00:00Z,\nb,buy,2024-01-01T12:00:00Z,20\n"
+        "c,view,2024-01-01T10:00:00Z,\nc,home,2024-01-01T10:01:00Z,\nc,buy,2024-01-01T10:02:00Z,90\n"
+    )
+    stages = tmp_path / "stages.yml"
+    stages.write_text("look: [view]\nbig_buy: {events: [buy], where: {revenue: {'>=': 50}}}\n")
+    args = ["funnel", "--events", str(path), "--stages", str(stages), "--within", "1d"]
+    # big buys: a (80) and c (90); b's buy is 20
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "1,look,3,1.0,1.0",
+        "2,big_buy,2,0.6666666666666666,0.6666666666666666",
+    ]
+    # strict: c looked at home between the view and the buy
+    assert main([*args, "--mode", "strict"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].startswith("2,big_buy,1,")
+    # the buy within 15 minutes of the view: c only (a bought after 30 minutes)
+    assert main([*args, "--step-within", "15m"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].startswith("2,big_buy,1,")
 
 
 def test_funnel_on_a_workspace_as_json(tmp_path, capsys):

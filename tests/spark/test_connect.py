@@ -63,15 +63,17 @@ JOURNEYS = pd.DataFrame(
 
 
 @pytest.mark.parametrize(
-    ("mode", "window_from"),
+    ("mode", "window_from", "options"),
     [
-        ("ordered", "entry"),
-        ("strict_increase", "entry"),
-        ("unordered", "entry"),
-        ("ordered", "previous_step"),
+        ("ordered", "entry", {}),
+        ("strict", "entry", {}),
+        ("strict_increase", "entry", {}),
+        ("unordered", "entry", {}),
+        ("ordered", "previous_step", {}),
+        ("ordered", "entry", {"step_within": ["2h", "3h"], "by_value": "last"}),
     ],
 )
-def test_funnels_agree_on_spark_and_duckdb(on_both, mode, window_from):
+def test_funnels_agree_on_spark_and_duckdb(on_both, mode, window_from, options):
     import journeylib as jl
 
     duck, spark = on_both(JOURNEYS)
@@ -83,6 +85,7 @@ def test_funnels_agree_on_spark_and_duckdb(on_both, mode, window_from):
             mode=mode,
             window_from=window_from,
             by="channel",
+            **options,
         ).table
         for ev in (duck, spark)
     ]
