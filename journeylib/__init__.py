@@ -19,11 +19,13 @@ from journeylib.funnels import funnel
 from journeylib.journey_map import journey_map, stage_of
 from journeylib.loading import LoadReport
 from journeylib.paths import next_steps, paths, previous_steps, step_matrix
+from journeylib.personas import personas
 from journeylib.prediction import predict_next
 from journeylib.quality import data_quality
 from journeylib.remote import Connection, connect, read_events
 from journeylib.result import Result
 from journeylib.retention import retention
+from journeylib.segments import compare_segments
 from journeylib.stages import Stages
 from journeylib.transitions import transitions
 from journeylib.widgets import (
@@ -53,6 +55,7 @@ __all__ = [
     "attribution",
     "attribution_widget",
     "compare_funnels",
+    "compare_segments",
     "connect",
     "data_quality",
     "datasets",
@@ -67,6 +70,7 @@ __all__ = [
     "open",
     "paths",
     "paths_widget",
+    "personas",
     "predict_next",
     "previous_steps",
     "read_events",

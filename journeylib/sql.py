@@ -128,6 +128,24 @@ class SQL(str):
         text.queries, text.labels = queries, tuple(labels)
         return text
 
+    @classmethod
+    def combine(cls, parts: Sequence[SQL], labels: Sequence[str]) -> SQL:
+        """Several analyses' SQL as one, each under a ``-- label``, without compiling again.
+
+        Examples
+        --------
+        >>> print(SQL.combine([SQL("select 1"), SQL("select 2")], ["one", "two"]))
+        -- one
+        select 1;
+        <BLANKLINE>
+        -- two
+        select 2
+        """
+        text = cls(_joined([str(part) for part in parts], labels))
+        text.queries = tuple(query for part in parts for query in part.queries)
+        text.labels = tuple(labels)
+        return text
+
     def to(self, dialect: str) -> SQL:
         """The same queries in another dialect: ``spark``, ``bigquery``, ``snowflake``, ``trino``...
 
