@@ -137,7 +137,8 @@ def funnel(
         params["stages"] = steps.spec()
     from journeylib.charts.funnel import funnel_chart
 
-    name = f"Funnel by {by}" if by else "Funnel"
+    kind = "Funnel" if mode == "ordered" else f"{mode.replace('_', ' ').capitalize()} funnel"
+    name = kind + (" with step windows" if spans else "") + (f" by {by}" if by else "")
     return Result(name, table, SQL.of(summary), params, draw=funnel_chart)
 
 

@@ -93,12 +93,30 @@ def check_journey_map(found: dict[str, pd.DataFrame]) -> None:
     assert dict(zip(totals.stage, totals.people, strict=True)) == stories()["6_stages"]
 
 
+def check_segments(found: dict[str, pd.DataFrame]) -> None:
+    # story 1: mobile checkouts lose people, so fewer mobile people reach payment, significantly
+    table = found["segments_compared_by_device_category"]
+    payment = table[(table.analysis == "funnel") & (table.item == "add_payment_info")]
+    payment = payment.set_index("segment")
+    assert payment.significant["mobile"]
+    assert payment.rate["mobile"] < payment.rate["desktop"]
+    # every person who entered the journey is in exactly one persona
+    assert found["4_personas"].people.sum() == stories()["6_stages"]["awareness"]
+
+
+def check_rules(found: dict[str, pd.DataFrame]) -> None:
+    # story 3 through an n-th occurrence rule: 1,434 buyers, 830 buy a second time
+    repeat = stories()["3_repeat_via_email"]["repeat_buyers"]
+    assert found["funnel_2"].users.tolist() == [stories()["buyers"], repeat]
+
+
 CHECKS = {
     "quickstart": [check_funnel],
     "journey_report": [check_funnel, check_attribution, check_journey_map],
     "attribution": [check_attribution],
     "load_and_quality": [check_quality],
-    "stages_and_funnels": [check_stages],
+    "stages_and_funnels": [check_stages, check_rules],
+    "segments_and_personas": [check_segments],
     "paths": [check_paths],
     "retention": [check_retention],
     "journey_map": [check_journey_map],

@@ -156,3 +156,19 @@ def test_bad_stage_rules_name_the_problem():
         Stages({"x": {"events": ["purchase"], "nth": 0}})
     with pytest.raises(jl.ParameterError, match=r"Name one or more events \(in 'stage x'\)"):
         Stages({"x": []})
+
+
+def test_the_sample_repeat_buyers_and_mobile_checkout_through_rules(sample):
+    ev = sample.events()
+    # story 3: 1,434 buyers, 830 buy again (data/README.md)
+    repeat = Stages(
+        {"first": {"events": ["purchase"], "nth": 1}, "second": {"events": ["purchase"], "nth": 2}}
+    )
+    assert jl.funnel(ev, repeat, within="365d").table.users.tolist() == [1434, 830]
+    # story 1: checkouts started on mobile go on to payment far less often than on desktop
+    rates = {}
+    for device in ("mobile", "desktop"):
+        checkout = {"events": ["begin_checkout"], "where": {"device.category": device}}
+        stages = Stages({"checkout": checkout, "payment": ["add_payment_info"]})
+        rates[device] = jl.funnel(ev, stages, within="1d").table.conversion_rate.iloc[1]
+    assert rates["mobile"] < 0.7 < 0.9 < rates["desktop"]
