@@ -30,6 +30,7 @@ from journeylib.events import Events
 from journeylib.paths import clean_sequence
 from journeylib.result import Result
 from journeylib.sql import SQL
+from journeylib.stages import Stages
 
 EXIT = "(exit)"
 MAX_ORDER = 4
@@ -50,13 +51,16 @@ def predict_next(
     unit: str = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
+    stages: Stages | None = None,
 ) -> Result:
     """The likely next steps (with ``(exit)``) after a history, a person's latest events, or every context.
 
     Give ``history`` (event names, oldest first) or ``user`` (their last
     ``order`` events); with neither, the table holds the top next steps of
     every context of length ``order`` seen in training. The model is trained
-    on the events before the hold-out split only.
+    on the events before the hold-out split only. With ``stages``, journeys
+    run from stage to stage (:meth:`journeylib.Stages.relabel`) and
+    ``history`` names stages.
 
     Examples
     --------
@@ -77,6 +81,10 @@ def predict_next(
         raise ParameterError("holdout", holdout, reason="Give the held-out share, 0 <= h < 1.")
     if history is not None and user is not None:
         raise ParameterError("user", user, reason="Give a history or a user, not both.")
+    if stages is not None:
+        if not isinstance(stages, Stages):
+            raise ParameterError("stages", stages, reason="Give jl.Stages.")
+        ev = stages.relabel(ev)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=rename)
     counts_expr = _transition_counts(seq, order, holdout, ev.table.event_time)
     counts = ev.engine.run(counts_expr, what="counting next steps")
@@ -105,6 +113,7 @@ def predict_next(
         "unit": unit,
         "collapse_repeats": collapse_repeats,
         "rename": dict(rename or {}),
+        "stages": stages.spec() if stages is not None else None,
     }
     return Result(
         "Likely next steps",

@@ -11,13 +11,16 @@ the hourglass and AIDA.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import ibis
 import yaml
 
 from journeylib.errors import ParameterError, closest
+from journeylib.events import Events
 from journeylib.rules import EventRule
 from journeylib.yamlfile import read_mapping
 
@@ -84,6 +87,35 @@ class Stages:
     def rules(self) -> list[tuple[str, EventRule]]:
         """(stage, rule) pairs, in order."""
         return list(self._rules.items())
+
+    def relabel(self, ev: Events) -> Events:
+        """The events a stage's rule picks, renamed to that stage; other events left out.
+
+        An event picked by several stages takes the first. Paths, transitions and
+        prediction over the result follow people from stage to stage.
+
+        Examples
+        --------
+        >>> import journeylib as jl, pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+        >>> _ = path.write_text("user_id,event_name,event_time\\n"
+        ...     "a,view,2024-01-01T10:00:00Z\\na,home,2024-01-01T10:01:00Z\\na,buy,2024-01-01T10:02:00Z\\n")
+        >>> ws = jl.open(); _ = ws.load_events(path)
+        >>> staged = Stages({"look": ["view"], "buy": ["buy"]}).relabel(ws.events())
+        >>> staged.to_pandas().event_name.tolist()
+        ['look', 'buy']
+        """
+        t = ev.table
+        picked = ibis.union(
+            *[
+                rule.rows(t).mutate(event_name=ibis.literal(name), _stage=ibis.literal(index))
+                for index, (name, rule) in enumerate(self._rules.items())
+            ],
+            distinct=False,
+        )
+        first = ibis.row_number().over(group_by="event_id", order_by="_stage")
+        ranked = picked.mutate(_first=first)
+        return replace(ev, table=ranked.filter(ranked._first == 0).select(t.columns))
 
     def spec(self) -> dict[str, Any]:
         """The map as plain data, as it would be written in YAML (for params and reports)."""

@@ -124,3 +124,20 @@ def test_bad_parameters() -> None:
         predict_next(ev, ["a"], user="u1")
     with pytest.raises(jl.ParameterError, match="No events"):
         predict_next(ev, user="nobody")
+
+
+def test_prediction_over_stages_equals_the_oracle_on_renamed_events() -> None:
+    frame = random_log(3)
+    stages = jl.Stages({"early": ["a", "b"], "late": ["c"]})  # d belongs to no stage
+    renamed = frame[frame.event_name != "d"].assign(
+        event_name=lambda f: f.event_name.map({"a": "early", "b": "early", "c": "late"})
+    )
+    predict, _ = oracle(renamed, order=2, holdout=0.2, min_count=1)
+    for history in (["early"], ["late"], ["early", "late"], ["late", "early"]):
+        result = predict_next(
+            connect(frame), history, order=2, min_count=1, holdout=0.2, stages=stages
+        )
+        expected = predict(tuple(history))[:5]
+        assert result.table.next_event.tolist() == [e for e, _ in expected]
+        assert result.table.probability.tolist() == pytest.approx([p for _, p in expected])
+    assert result.params["stages"] == {"early": ["a", "b"], "late": ["c"]}
