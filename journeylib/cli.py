@@ -127,6 +127,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--show-parameters", action="store_true", help="list the notebook's parameters"
     )
+    report.add_argument(
+        "--min-cell-size",
+        type=int,
+        default=5,
+        help="blank and mark rows counting fewer people than this (0 keeps all)",
+    )
+    report.add_argument(
+        "--show-user-ids", action="store_true", help="keep user id columns in the report"
+    )
     report.set_defaults(handler=_report)
 
     demo = commands.add_parser("demo", help="sample exports -> workspace -> full journey report")
@@ -283,7 +292,13 @@ def _report(args: argparse.Namespace) -> int:
     if args.show_parameters:
         print(parameters_help(args.notebook))
         return 0
-    out = run_report(args.notebook, dict(args.parameters), args.out)
+    out = run_report(
+        args.notebook,
+        dict(args.parameters),
+        args.out,
+        min_cell_size=args.min_cell_size,
+        show_user_ids=args.show_user_ids,
+    )
     print(f"report written to {out}")
     return 0
 

@@ -8,6 +8,8 @@ analysts never see a stack trace from deep inside DuckDB.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from journeylib.errors import EngineError, JourneyError
+from journeylib.privacy import MIN_CELL_SIZE_VARIABLE
 
 Params = Sequence[object] | None
 
@@ -86,6 +89,9 @@ class Engine:
                 ) from None
             raise EngineError(f"Cannot open the workspace {target}: {err}") from None
         con.execute("SET TimeZone = 'UTC'")
+        # long loads and queries show DuckDB's progress bar: a widget in Jupyter, a bar
+        # on a terminal; never inside a report, whose outputs are published
+        con.execute(f"SET enable_progress_bar = {str(_interactive()).lower()}")
         return cls(con, target, read_only)
 
     def execute(self, sql: str, params: Params = None) -> None:
@@ -140,6 +146,13 @@ class Engine:
     def close(self) -> None:
         """Close the connection."""
         self.con.close()
+
+
+def _interactive() -> bool:
+    """Whether someone is watching: a Jupyter kernel or a terminal, and not a report run."""
+    if os.environ.get(MIN_CELL_SIZE_VARIABLE) is not None:
+        return False
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
 def _is_engine_error(err: Exception) -> bool:

@@ -28,6 +28,7 @@ import yaml
 
 from journeylib.errors import JourneyError, ParameterError
 from journeylib.loading import MIMETYPE as LOAD_MIMETYPE
+from journeylib.privacy import shared_results
 from journeylib.result import MIMETYPE as RESULT_MIMETYPE
 
 
@@ -129,8 +130,14 @@ def run_report(
     *,
     kernel: str = "python3",
     timeout_seconds: int | None = None,
+    min_cell_size: int = 5,
+    show_user_ids: bool = False,
 ) -> Path:
     """Run ``notebook`` with ``parameters`` and publish the report into ``out``.
+
+    Every displayed result is shared as :meth:`Result.shared` gives it: rows
+    counting fewer than ``min_cell_size`` people blanked and marked (0 keeps
+    them all), and user ids left out unless ``show_user_ids``.
 
     Returns ``out``. Raises ParameterError for unknown or mistyped parameters
     (before anything runs) and ReportError naming the failing cell.
@@ -147,14 +154,15 @@ def run_report(
     try:
         executed = work / source.name
         try:
-            papermill.execute_notebook(
-                str(source),
-                str(executed),
-                parameters=values,
-                kernel_name=kernel,
-                progress_bar=False,
-                execution_timeout=timeout_seconds,
-            )
+            with shared_results(min_cell_size, show_user_ids=show_user_ids):
+                papermill.execute_notebook(
+                    str(source),
+                    str(executed),
+                    parameters=values,
+                    kernel_name=kernel,
+                    progress_bar=False,
+                    execution_timeout=timeout_seconds,
+                )
         except PapermillExecutionError as err:
             first_line = next((ln for ln in err.source.splitlines() if ln.strip()), "")
             raise ReportError(
@@ -162,7 +170,8 @@ def run_report(
                 f" ({first_line.strip()[:80]!r}) failed: "
                 f"{err.ename}: {err.evalue}. The previous report in {target} is unchanged."
             ) from None
-        _publish(work, executed, source, values, started)
+        sharing = {"min_cell_size": min_cell_size, "show_user_ids": show_user_ids}
+        _publish(work, executed, source, values, started, sharing)
         _swap(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -171,7 +180,12 @@ def run_report(
 
 
 def _publish(
-    work: Path, executed: Path, source: Path, values: Mapping[str, object], started: float
+    work: Path,
+    executed: Path,
+    source: Path,
+    values: Mapping[str, object],
+    started: float,
+    sharing: Mapping[str, object],
 ) -> None:
     import nbformat
     from nbconvert import HTMLExporter
@@ -211,6 +225,7 @@ def _publish(
         "parameters": json.loads(json.dumps(dict(values), default=str)),
         "inputs": inputs,
         "tables": written,
+        "sharing": dict(sharing),
         "versions": {"python": platform.python_version(), **_versions()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 3),

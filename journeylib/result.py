@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,11 +135,32 @@ class Result:
             "table": json.loads(self.table.to_json(orient="split", index=False, date_format="iso")),
         }
 
+    def shared(self, min_cell_size: int = 5, *, show_user_ids: bool = False) -> Result:
+        """This result as a shared report shows it: no user ids, small cells suppressed.
+
+        See :func:`journeylib.privacy.shared_table`; extras are left out.
+
+        Examples
+        --------
+        >>> r = Result("demo", pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}), SQL(""))
+        >>> r.shared().table.suppressed.tolist()
+        [False, True]
+        """
+        from journeylib.privacy import shared_table
+
+        table = shared_table(self.table, min_cell_size, show_user_ids=show_user_ids)
+        params = {**self.params, "min_cell_size": min_cell_size}
+        return replace(self, table=table, params=params, extras={})
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from journeylib.privacy import sharing_rules
+
+        rules = sharing_rules()
+        shown = self if rules is None else self.shared(rules[0], show_user_ids=rules[1])
         return {
-            "text/plain": f"{self.name}\n{self.table.to_string(max_rows=20)}",
-            "text/html": self.to_html(),
-            MIMETYPE: self.to_record(),
+            "text/plain": f"{shown.name}\n{shown.table.to_string(max_rows=20)}",
+            "text/html": shown.to_html(),
+            MIMETYPE: shown.to_record(),
         }
 
 

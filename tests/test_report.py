@@ -17,7 +17,8 @@ PARAMETERS = 'title: str = "Weekly"  # report title\nsteps: int = 3  # how many 
 BODY = [
     "import pandas as pd\nfrom journeylib.result import Result\nfrom journeylib.sql import SQL",
     "# a result whose table depends on the parameters\n"
-    "Result(title, pd.DataFrame({'step': [f's{i}' for i in range(steps)], 'users': list(range(steps, 0, -1))}), SQL('select 1'))",
+    "Result(title, pd.DataFrame({'step': [f's{i}' for i in range(steps)], 'users': list(range(steps, 0, -1)),"
+    " 'user_id': [f'person{i}' for i in range(steps)]}), SQL('select 1'))",
     "if fail:\n    raise ValueError('the data is broken')",
 ]
 
@@ -49,7 +50,13 @@ def test_parameters_are_read_from_the_tagged_cell(tmp_path):
 
 
 def test_a_successful_run_publishes_notebook_html_tables_and_manifest(tmp_path):
-    out = run_report(notebook(tmp_path), {"title": "Funnel", "steps": "4"}, tmp_path / "out")
+    out = run_report(
+        notebook(tmp_path),
+        {"title": "Funnel", "steps": "4"},
+        tmp_path / "out",
+        min_cell_size=0,
+        show_user_ids=True,
+    )
     assert sorted(p.name for p in out.iterdir()) == [
         "manifest.json",
         "report.html",
@@ -68,6 +75,23 @@ def test_a_successful_run_publishes_notebook_html_tables_and_manifest(tmp_path):
     assert manifest["parameters"] == {"title": "Funnel", "steps": 4}
     assert manifest["tables"] == [{"name": "Funnel", "file": "tables/funnel.csv", "rows": 4}]
     assert manifest["versions"]["duckdb"].startswith("2.")
+    assert manifest["sharing"] == {"min_cell_size": 0, "show_user_ids": True}
+    assert table.user_id.tolist() == ["person0", "person1", "person2", "person3"]
+
+
+def test_a_report_hides_user_ids_and_blanks_cells_of_fewer_people_than_the_threshold(tmp_path):
+    # steps=7 gives cells of 7, 6, ..., 1 people; with min_cell_size=3 the 2 and the 1 are hidden
+    out = run_report(notebook(tmp_path), {"steps": "7"}, tmp_path / "out", min_cell_size=3)
+    table = pd.read_csv(out / "tables" / "weekly.csv")
+    assert "user_id" not in table.columns
+    assert table.step.tolist() == [f"s{i}" for i in range(7)]
+    assert table.users.tolist()[:5] == [7, 6, 5, 4, 3]
+    assert table.users.iloc[5:].isna().all()
+    assert table.suppressed.tolist() == [False] * 5 + [True] * 2
+    html = (out / "report.html").read_text()
+    assert "person0" not in html and "suppressed" in html
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sharing"] == {"min_cell_size": 3, "show_user_ids": False}
     html = (out / "report.html").read_text()
     assert "<svg" in html and "Test report" in html
     assert "Result(title" not in html  # no code cells in the report

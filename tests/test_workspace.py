@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -84,3 +85,19 @@ def test_a_workspace_held_by_another_process_gives_a_clear_message(loaded, tmp_p
 def test_read_only_workspace_does_not_exist_yet(tmp_path):
     with pytest.raises(jl.JourneyError, match=r"No workspace at .*nothing\.duckdb"):
         jl.open(tmp_path / "nothing.duckdb", read_only=True)
+
+
+def test_progress_bars_show_in_jupyter_but_never_inside_a_report(monkeypatch):
+    from journeylib.engine import Engine
+    from journeylib.privacy import shared_results
+
+    def progress() -> bool:
+        return Engine.connect(None).scalar("select current_setting('enable_progress_bar')")
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert progress() is True
+    with shared_results(5):
+        assert progress() is False
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert progress() is False  # a scheduled run writing to a log file
