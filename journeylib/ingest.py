@@ -13,6 +13,7 @@ export has none.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from journeylib import loading
@@ -46,7 +47,7 @@ def load_event_file(
         path,
         source=source,
         target="events",
-        staged=lambda: reader(engine, path, options),
+        staged=lambda: _with_ids(reader(engine, path, options), source),
         columns=_INSERTED,
         key=["event_id"],
         checks=_checks,
@@ -56,8 +57,26 @@ def load_event_file(
     )
 
 
+def _with_ids(plan: Staged, source: str) -> Staged:
+    """The reader's rows with event ids and user ids derived.
+
+    Derived while staging, so that the hashed id (an MD5 over the properties,
+    the costliest expression of a load) is computed once per row, not again
+    by each step that reads ``_checked``.
+    """
+    hashed = (
+        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(s.user_id, s.anonymous_id),"
+        " cast(epoch_us(s.event_time) as varchar), s.event_name, cast(s.properties as varchar)))"
+    )
+    sql = (
+        f"select s.* replace (coalesce(s.event_id, {hashed}) as event_id,"
+        f" coalesce(s.user_id, s.anonymous_id) as user_id) from ({plan.sql}) s"
+    )
+    return replace(plan, sql=sql)
+
+
 def _canonical(engine: Engine, source: str, rules: Sequence[ChannelRule]) -> str:
-    """Derive event ids, user ids and channels over ``_stage``.
+    """Derive channels over ``_stage`` (event and user ids come from :func:`_with_ids`).
 
     Channels are computed once per distinct (source, medium, campaign) and
     joined back: a handful of regular expressions per combination, not per row.
@@ -70,13 +89,8 @@ def _canonical(engine: Engine, source: str, rules: Sequence[ChannelRule]) -> str
         " from (select distinct source, medium, campaign from _stage where channel is null)",
         params,
     )
-    hashed = (
-        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(s.user_id, s.anonymous_id),"
-        " cast(epoch_us(s.event_time) as varchar), s.event_name, cast(s.properties as varchar)))"
-    )
     return (
-        f"select s.* replace (coalesce(s.event_id, {hashed}) as event_id,"
-        " coalesce(s.user_id, s.anonymous_id) as user_id, coalesce(s.channel, c._channel) as channel)"
+        "select s.* replace (coalesce(s.channel, c._channel) as channel)"
         " from _stage s left join _channels c on s.source is not distinct from c.source"
         " and s.medium is not distinct from c.medium and s.campaign is not distinct from c.campaign"
     )

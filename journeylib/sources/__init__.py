@@ -62,6 +62,10 @@ class Staged:
     params: list[object]
     #: canonical column -> the field name in the export, for error messages
     fields: Mapping[str, str]
+    #: True when reading the file again is cheap (a columnar file): the load
+    #: pipeline then stages the rows as a view over the file instead of
+    #: materialising them, and reads only the columns each step needs.
+    rereadable: bool = False
 
 
 EventReader = Callable[["Engine", Path, ReadOptions], Staged]

@@ -1,0 +1,310 @@
+"""The load pipeline's fast paths give exactly the tables of the general path.
+
+- Parquet is staged as a view over the file (``loading.STAGE_VIEWS``) instead
+  of a materialised table: same events, rejected rows, ledger and identities.
+- A materialised stage in a workspace file is held to a memory budget
+  (``loading.LOAD_MEMORY``), spilling to DuckDB's temporary directory: same
+  tables, and the memory limit in force before is put back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+import journeylib as jl
+from journeylib import loading
+
+GOLDEN = Path(__file__).parent / "golden"
+
+#: every table a load writes, in a stable order (the ledger without its clock)
+TABLES = {
+    "events": "select * from events order by origin, event_id",
+    "rejected": "select * from rejected order by origin, row",
+    "loads": "select * exclude (loaded_at) from loads order by origin",
+    "identities": "select * from identities order by anonymous_id",
+}
+
+
+def tables(ws: jl.Workspace) -> dict[str, list[list[object]]]:
+    out = {}
+    for name, query in TABLES.items():
+        frame = ws.sql(query)
+        out[name] = [[None if pd.isna(v) else v for v in row] for row in frame.values.tolist()]
+    return out
+
+
+def edge_case_parquets(folder: Path) -> list[Path]:
+    """Two overlapping canonical exports with every kind of row the checks look at."""
+    rows = [
+        # event_id, user_id, anonymous_id, event_time, event_name, session_id, source, medium, campaign, revenue, properties, plan
+        (
+            "e1",
+            None,
+            "d1",
+            "2024-01-01T10:00:00Z",
+            "page_view",
+            None,
+            "google",
+            "cpc",
+            "spring",
+            None,
+            '{"device": "mobile"}',
+            "pro",
+        ),
+        (
+            "e2",
+            None,
+            "d1",
+            "2024-01-01T10:05:00Z",
+            "view_item",
+            None,
+            None,
+            None,
+            None,
+            None,
+            ' {"a": [1, 2.50]} ',
+            None,
+        ),
+        (
+            "e3",
+            "alice",
+            "d1",
+            "2024-01-01T10:06:00Z",
+            "sign_up",
+            "s1",
+            "newsletter",
+            "email",
+            None,
+            None,
+            "[1, 2]",
+            "free",
+        ),
+        (
+            "e3",
+            "alice",
+            "d1",
+            "2024-01-01T10:07:00Z",
+            "sign_up",
+            "s1",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),  # repeated id
+        (
+            None,
+            "bob",
+            None,
+            "2024-01-02T09:00:00",
+            "purchase",
+            None,
+            None,
+            None,
+            None,
+            "49.90",
+            '{"x": null}',
+            None,
+        ),  # naive time, hashed id
+        (
+            "e5",
+            "bob",
+            None,
+            "yesterday",
+            "page_view",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),  # bad time
+        (
+            "e6",
+            None,
+            None,
+            "2024-01-02T09:00:00Z",
+            "page_view",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),  # no user
+        (
+            "e7",
+            "bob",
+            None,
+            "2024-01-02T09:01:00Z",
+            " ",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),  # no name
+        (
+            "e8",
+            "bob",
+            None,
+            "2024-01-02T09:02:00Z",
+            "purchase",
+            None,
+            None,
+            None,
+            None,
+            "ten",
+            None,
+            None,
+        ),  # bad revenue
+        (
+            "e9",
+            "bob",
+            None,
+            "2024-01-02T09:03:00Z",
+            "page_view",
+            None,
+            None,
+            None,
+            None,
+            None,
+            "{broken",
+            None,
+        ),  # bad JSON
+        (
+            "e10",
+            "carol",
+            "d3",
+            "2024-01-03T09:00:00+02:00",
+            "page_view",
+            None,
+            "(direct)",
+            "(none)",
+            None,
+            "1e2",
+            "null",
+            "pro",
+        ),
+    ]
+    columns = [
+        "event_id", "user_id", "anonymous_id", "event_time", "event_name", "session_id",
+        "source", "medium", "campaign", "revenue", "properties", "plan",
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    first = folder / "first.parquet"
+    frame.to_parquet(first, index=False)
+    # an overlapping export: the last rows again, and one new row; "plan" dropped
+    second = folder / "we'ird? name.parquet"  # quote and question mark: inlined into the view
+    overlap = frame.iloc[8:].drop(columns=["plan"])
+    extra = pd.DataFrame([("e11", "carol", "d3", "2024-01-04T09:00:00Z", "purchase", None, None, None, None, "5", "{}")], columns=columns[:-1])  # fmt: skip
+    pd.concat([overlap, extra]).to_parquet(second, index=False)
+    return [first, second]
+
+
+def golden_parquets(folder: Path) -> list[Path]:
+    """The attribution golden events (a realistic canonical CSV) as Parquet, typed by DuckDB."""
+    out = []
+    for name in ("events.csv", "crm_events.csv"):
+        source = GOLDEN / "attribution" / name
+        target = folder / name.replace(".csv", ".parquet")
+        duckdb.sql(f"copy (select * from read_csv('{source}')) to '{target}' (format parquet)")
+        out.append(target)
+    return out
+
+
+def load_both_ways(monkeypatch, paths: list[Path], **kwargs) -> tuple[dict, dict]:
+    results = []
+    for views in (True, False):
+        monkeypatch.setattr(loading, "STAGE_VIEWS", views)
+        with jl.open() as ws:
+            for path in paths:  # one file at a time, so the second meets the first's rows
+                ws.load_events(path, source="parquet", **kwargs)
+            results.append(tables(ws))
+    return results[0], results[1]
+
+
+def test_parquet_staged_as_a_view_gives_the_tables_of_the_materialised_stage(monkeypatch, tmp_path):
+    as_view, as_table = load_both_ways(
+        monkeypatch, edge_case_parquets(tmp_path), tz="Europe/Berlin"
+    )
+    assert as_view == as_table
+    # the case is not vacuous: rows of every kind went each way
+    assert len(as_view["events"]) == 6 and len(as_view["rejected"]) == 7
+    assert [row[4:8] for row in as_view["loads"]] == [[11, 5, 1, 5], [4, 1, 1, 2]]
+    assert [row[:2] for row in as_view["identities"]] == [["d1", "alice"], ["d3", "carol"]]
+    props = {row[0]: row[11] for row in as_view["events"]}
+    assert props["e2"] == '{"a":[1,2.5]}' and props["e3"] == '{"plan":"free"}'
+    assert props["e10"] == '{"plan":"pro"}' and props["e11"] == "{}"
+
+
+def test_golden_parquet_exports_give_the_same_tables_either_way(monkeypatch, tmp_path):
+    as_view, as_table = load_both_ways(monkeypatch, golden_parquets(tmp_path))
+    assert as_view == as_table and len(as_view["events"]) == 39
+
+
+def test_a_view_stage_leaves_no_helper_behind_and_a_failure_rolls_back(ws, tmp_path):
+    first, _ = edge_case_parquets(tmp_path)
+    ws.load_events(first, source="parquet")
+    views = ws.sql("select view_name from duckdb_views() where temporary and not internal")
+    helpers = ws.sql("select table_name from duckdb_tables() where temporary")
+    assert views.empty and "_stage" not in helpers.table_name.tolist()
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(first.read_bytes()[:-100])
+    with pytest.raises(jl.DataError, match=r"broken\.parquet"):
+        ws.load_events(broken, source="parquet")
+    assert ws.info()["events"] == 5
+
+
+def test_inlined_parameters_are_literals_and_quoted_text_is_left_alone():
+    sql = "select ?, '?', \"a?\"\"?\", e'\\\\\\'?', E'x\\'y?' || ?, f(?) /* ? */ -- ?\n, ?"
+    assert loading._inline(sql, ["it's", "x", None, 2.5]) == (
+        "select 'it''s', '?', \"a?\"\"?\", e'\\\\\\'?', E'x\\'y?' || 'x', f(NULL) /* ? */ -- ?\n, 2.5"
+    )
+    assert loading._inline("select ?", []) is None  # too few parameters
+    assert loading._inline("select 1", [1]) is None  # too many
+    assert loading._inline("select ?", [["a"]]) is None  # not a plain value
+
+
+def test_a_file_workspace_loads_json_within_the_memory_budget(monkeypatch, tmp_path):
+    ga4 = GOLDEN / "ga4" / "events_20240301.ndjson"
+    with jl.open() as ws:
+        ws.load_events(ga4, source="ga4")
+        expected = tables(ws)
+    monkeypatch.setattr(loading, "LOAD_MEMORY", 64 * 2**20)
+    with jl.open(tmp_path / "w.duckdb") as ws:
+        ws.engine.execute("SET memory_limit = '3GiB'")
+        report = ws.load_events(ga4, source="ga4")
+        assert (report.loaded, report.rejected) == (8, 2)
+        assert tables(ws) == expected
+        # the limit in force before the load is back
+        assert ws.sql("select current_setting('memory_limit')").iloc[0, 0] == "3.0 GiB"
+        ws.engine.execute("RESET memory_limit")
+        default = ws.sql("select current_setting('memory_limit')").iloc[0, 0]
+        copy = tmp_path / "copy.ndjson"
+        shutil.copy(ga4, copy)
+        copy.write_text(ga4.read_text().replace("page_view", "page_vue"))
+        ws.load_events(copy, source="ga4")
+        assert ws.sql("select current_setting('memory_limit')").iloc[0, 0] == default
+
+
+def test_json_lines_longer_than_duckdbs_default_limit_still_load(ws, tmp_path):
+    row = json.loads((GOLDEN / "ga4" / "events_20240301.ndjson").read_text().splitlines()[0])
+    row["note"] = "x" * 5_000_000  # DuckDB's default maximum line is 2 MB
+    path = tmp_path / "long.ndjson"
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "note": "short"}) + "\n")
+    report = ws.load_events(path, source="ga4")
+    assert (report.loaded, report.rejected) == (2, 0)
+    lengths = ws.sql("select length(properties->>'note') as n from events order by n")
+    assert lengths.n.tolist() == [5, 5_000_000]
