@@ -252,15 +252,19 @@ def _step(period: str, rolling: bool) -> Callable[[int], ir.IntervalScalar]:
     return lambda j: ibis.interval(days=days * j)
 
 
-def _index(
-    t: ir.TimestampValue,
-    anchor: ir.TimestampValue,
-    step: Callable[[int], ir.IntervalScalar],
-    periods: int,
-) -> ir.IntegerValue:
-    """The period of ``t >= anchor``: k when ``anchor + k <= t < anchor + (k+1)``; ``periods + 1`` beyond."""
+def _bounded(members: ir.Table, step: Callable[[int], ir.IntervalScalar], periods: int) -> ir.Table:
+    """``members`` with where each of its periods 1..``periods + 1`` begins (``_b1``, ``_b2``...).
+
+    Calendar arithmetic on time-zone-aware timestamps is costly: done once per
+    member here, not once per (member, returning event) pair in the join.
+    """
+    return members.mutate(**{f"_b{k}": members.anchor + step(k) for k in range(1, periods + 2)})
+
+
+def _index(t: ir.TimestampValue, table: ir.Table, periods: int) -> ir.IntegerValue:
+    """The period of ``t >= anchor``: k when ``_b{k} <= t < _b{k+1}``; ``periods + 1`` beyond."""
     branches = [
-        (t < anchor + step(k + 1), ibis.literal(k, type="int32")) for k in range(periods + 1)
+        (t < table[f"_b{k + 1}"], ibis.literal(k, type="int32")) for k in range(periods + 1)
     ]
     return ibis.cases(*branches, else_=ibis.literal(periods + 1, type="int32"))
 
@@ -291,6 +295,21 @@ def cohort_members(
     t = ev.table
     t = t.filter(t.user_id.notnull())
     begun = t.filter(t.event_name.isin(list(starts))) if starts is not None else t
+    if by_value is None:
+        # without a breakdown only the first start's time matters: a grouped minimum
+        # (NULLs last, as the ordered row_number below) instead of sorting every event
+        if cohort == "first":
+            firsts = begun.group_by("user_id").aggregate(t0=begun.event_time.min())
+            firsts = firsts.mutate(_period=firsts.t0.truncate(_TRUNCATE[period]))
+        else:
+            keyed = begun.mutate(_period=begun.event_time.truncate(_TRUNCATE[period]))
+            firsts = keyed.group_by(["user_id", "_period"]).aggregate(t0=keyed.event_time.min())
+        return firsts.select(
+            user=firsts.user_id,
+            t0=firsts.t0,
+            anchor=firsts.t0 if rolling else firsts._period,
+            cohort=firsts._period.date().cast("string"),
+        )
     begun = begun.mutate(
         _period=begun.event_time.truncate(_TRUNCATE[period]),
         _value=by_value if by_value is not None else ibis.null("string"),
@@ -363,19 +382,20 @@ def retention_grid(
     )
 
     # returns within the horizon: distinct (membership, period) with its revenue
-    joined = members.join(
+    bounded = _bounded(members, step, periods)
+    joined = bounded.join(
         back,
         [
-            members.user == back.ruser,
-            back.rt >= members.t0,
-            back.rt < members.anchor + step(periods + 1),
+            bounded.user == back.ruser,
+            back.rt >= bounded.t0,
+            back.rt < bounded[f"_b{periods + 1}"],
         ],
     )
     hits = joined.select(
         "cohort",
         "user",
         "t0",
-        period=_index(joined.rt, joined.anchor, step, periods),
+        period=_index(joined.rt, joined, periods),
         rev=joined.rrev,
     )
     per_member = hits.group_by(["cohort", "user", "t0", "period"]).aggregate(rev=hits.rev.sum())
@@ -386,8 +406,8 @@ def retention_grid(
     if kind == "unbounded":
         # the latest return decides the latest period reached (periods + 1: beyond the horizon)
         last = back.group_by("ruser").aggregate(last=back.rt.max())
-        reach = members.join(last, [members.user == last.ruser, last["last"] >= members.t0])
-        reached = reach.select("cohort", k=_index(reach["last"], reach.anchor, step, periods))
+        reach = bounded.join(last, [bounded.user == last.ruser, last["last"] >= bounded.t0])
+        reached = reach.select("cohort", k=_index(reach["last"], reach, periods))
         counts = reached.group_by(["cohort", "k"]).aggregate(n=reached.count())
         ahead = grid.join(
             counts, [grid.cohort == counts.cohort, counts.k >= grid.period], how="left"
