@@ -8,6 +8,8 @@ Examples
 0
 """
 
+from typing import Any
+
 from journeylib import datasets, stages
 from journeylib.attribution import attribution
 from journeylib.drivers import drivers
@@ -28,17 +30,29 @@ from journeylib.retention import retention
 from journeylib.segments import compare_segments
 from journeylib.stages import Stages
 from journeylib.transitions import transitions
-from journeylib.widgets import (
-    attribution_widget,
-    explore,
-    funnel_widget,
-    journey_map_widget,
-    paths_widget,
-    retention_widget,
-)
 from journeylib.workspace import Workspace, open
 
 __version__ = "0.1.0"
+
+#: the widgets load ipywidgets and Altair, so they are imported on first use:
+#: ``import journeylib`` stays quick for the CLI and scheduled runs
+_WIDGETS = (
+    "attribution_widget",
+    "explore",
+    "funnel_widget",
+    "journey_map_widget",
+    "paths_widget",
+    "retention_widget",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WIDGETS:
+        from journeylib import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'journeylib' has no attribute {name!r}")
+
 
 __all__ = [
     "Connection",

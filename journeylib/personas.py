@@ -113,7 +113,7 @@ def personas(
     frame.insert(1, "persona", labels + 1)
     table, profiles = _describe(frame, scaled, names, stages.names, groups, goal)
     params = {
-        "stages": {name: list(events) for name, events in stages},
+        "stages": stages.spec(),
         "k": k,
         "seed": seed,
         "conversion_stage": stages.names[goal - 1],

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import altair as alt
 import ibis
 import pandas as pd
 
-from journeylib.charts import base
 from journeylib.result import Result
 from journeylib.sql import SQL
 
@@ -89,32 +87,19 @@ def data_quality(ws: Workspace) -> Result:
         ],
         columns=["check", "value", "detail"],
     )
+    from journeylib.charts.quality import events_per_day_chart
+
     return Result(
         "Data quality",
         table,
         SQL.of(completeness),
         {"first_event": str(facts["first_event"]), "last_event": str(facts["last_event"])},
-        draw=_events_per_day_chart,
+        draw=events_per_day_chart,
         extras={
             "rejected_by_reason": ws.engine.run(by_reason, what="data quality"),
             "events_per_day": ws.engine.run(per_day, what="data quality"),
         },
     )
-
-
-def _events_per_day_chart(result: Result) -> alt.Chart:
-    frame = result.extras["events_per_day"]
-    chart: alt.Chart = (
-        alt.Chart(frame)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("day:T", title="Day"),
-            y=alt.Y("events:Q", title="Events"),
-            tooltip=["day:T", "events:Q", "users:Q"],
-        )
-        .properties(**base("Events per day"))
-    )
-    return chart
 
 
 __all__ = ["data_quality"]
