@@ -44,7 +44,7 @@ with intervals). Only the overall rows and the labels are added in pandas.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -53,6 +53,7 @@ import pandas as pd
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
+from journeylib.rules import EventRule, picked
 from journeylib.sql import SQL
 from journeylib.stages import Stages, require_events
 
@@ -74,7 +75,7 @@ _RESERVED = {*COLUMNS, "complete", "revenue", "period_name"}
 def retention(
     ev: Events,
     start: str | Sequence[str] | Stages | None = None,
-    returning: str | Sequence[str] | None = None,
+    returning: str | Sequence[str] | Stages | None = None,
     period: str = "week",
     kind: str = "n_day",
     *,
@@ -88,8 +89,8 @@ def retention(
     """Share of each cohort that came back in each of ``periods`` periods after period 0.
 
     ``start`` / ``returning``: an event name, several (any of them), or a
-    :class:`~journeylib.Stages` (any event of any stage) for ``start``; None is
-    any event. ``period``: ``day``, ``week`` or ``month``. ``kind``: ``n_day``
+    :class:`~journeylib.Stages` (any event a stage's rule picks, conditions and
+    n-th occurrence included, e.g. a second purchase); None is any event. ``period``: ``day``, ``week`` or ``month``. ``kind``: ``n_day``
     (returned on period k) or ``unbounded`` (on or after period k). ``rolling``:
     24-hour / 7-day / 30-day windows from each person's start instead of
     calendar periods. ``cohort``: ``first`` or ``recurring``. ``by``: cohort by
@@ -124,8 +125,8 @@ def retention(
     by_value = _by_value(ev, by) if by is not None else None
     grid = retention_grid(
         ev,
-        starts=[e for _, events in starts for e in events] if starts else None,
-        returning=[e for _, events in returns for e in events] if returns else None,
+        starts=_rules(start),
+        returning=_rules(returning),
         period=period,
         kind=kind,
         periods=periods,
@@ -199,6 +200,15 @@ def _event_names(
     return [(name, (name,)) for name in listed]
 
 
+def _rules(events: str | Sequence[str] | Stages | None) -> list[str | EventRule] | None:
+    """What picks the events: stage rules, event names, or None for any event."""
+    if events is None:
+        return None
+    if isinstance(events, Stages):
+        return [rule for _, rule in events.rules()]
+    return [events] if isinstance(events, str) else list(events)
+
+
 def _param(pairs: list[tuple[str, tuple[str, ...]]] | None) -> list[str] | None:
     return None if pairs is None else [e for _, events in pairs for e in events]
 
@@ -222,23 +232,9 @@ def _require(
 
 def _by_value(ev: Events, by: str) -> ir.StringValue:
     """The breakdown value: a column, or else a ``properties`` key, as text."""
-    t = ev.table
     if by in _RESERVED:
         raise ParameterError("by", by, reason="This name is one of the retention table's columns.")
-    if by in t.columns:
-        return t[by].cast("string")
-    if t.properties.type().is_json():
-        field = t.properties[by]
-        text = field.cast("string")  # numbers and booleans as written; a JSON null is missing
-        value = ibis.coalesce(field.str, ibis.cases((text != "null", text)))
-        found = ev.engine.run(
-            t.aggregate(n=value.notnull().sum()), what="looking up the breakdown key"
-        )
-        if int(cast(int, found.n.fillna(0).iat[0])) > 0:
-            return value
-    raise ParameterError(
-        "by", by, allowed=t.columns, reason="No such column, and no event has this properties key."
-    )
+    return ev.value(by, param="by")
 
 
 def _step(period: str, rolling: bool) -> Callable[[int], ir.IntervalScalar]:
@@ -271,7 +267,7 @@ def _index(t: ir.TimestampValue, table: ir.Table, periods: int) -> ir.IntegerVal
 
 def cohort_members(
     ev: Events,
-    starts: Sequence[str] | None,
+    starts: Sequence[str | EventRule] | None,
     *,
     period: str = "week",
     rolling: bool = False,
@@ -294,7 +290,7 @@ def cohort_members(
     """
     t = ev.table
     t = t.filter(t.user_id.notnull())
-    begun = t.filter(t.event_name.isin(list(starts))) if starts is not None else t
+    begun = picked(t, starts) if starts is not None else t
     if by_value is None:
         # without a breakdown only the first start's time matters: a grouped minimum
         # (NULLs last, as the ordered row_number below) instead of sorting every event
@@ -334,8 +330,8 @@ def cohort_members(
 def retention_grid(
     ev: Events,
     *,
-    starts: Sequence[str] | None = None,
-    returning: Sequence[str] | None = None,
+    starts: Sequence[str | EventRule] | None = None,
+    returning: Sequence[str | EventRule] | None = None,
     period: str = "week",
     kind: str = "n_day",
     periods: int = 8,
@@ -360,7 +356,7 @@ def retention_grid(
     )
     t = ev.table
     t = t.filter(t.user_id.notnull())
-    back = t.filter(t.event_name.isin(list(returning))) if returning is not None else t
+    back = picked(t, returning) if returning is not None else t
     back = back.select(ruser=back.user_id, rt=back.event_time, rrev=back.revenue.cast("float64"))
     data_end = ev.table.event_time.max().as_scalar()
 

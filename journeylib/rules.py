@@ -169,6 +169,27 @@ class EventRule:
         return out
 
 
+def picked(t: ir.Table, rules: Sequence[str | EventRule]) -> ir.Table:
+    """The events of ``t`` that any of ``rules`` picks (an event name is a rule), each once.
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("user_id,event_name,event_time\\n"
+    ...     "a,buy,2024-01-01T10:00:00Z\\na,buy,2024-01-02T10:00:00Z\\na,view,2024-01-03T10:00:00Z\\n")
+    >>> ws = jl.open(); _ = ws.load_events(path); t = ws.events().table
+    >>> chosen = picked(t, ["view", EventRule(("buy",), nth=2), EventRule(("buy",), nth=2)])
+    >>> ws.events().engine.run(chosen.order_by("event_time")).event_time.dt.day.tolist()
+    [2, 3]
+    """
+    listed = [rule if isinstance(rule, EventRule) else EventRule((rule,)) for rule in rules]
+    if all(rule.nth is None for rule in listed):
+        return t.filter(ibis.or_(*[rule.matches(t) for rule in listed]))
+    ids = ibis.union(*[rule.rows(t).select("event_id") for rule in listed], distinct=True)
+    return t.semi_join(ids, "event_id")
+
+
 def _names(value: Any, where_label: str) -> tuple[str, ...]:
     listed = [value] if isinstance(value, str) else list(value or [])
     if not listed or not all(isinstance(e, str) and e for e in listed):
@@ -204,4 +225,4 @@ def _value(field: str, op: str, value: Any) -> Scalar | tuple[Scalar, ...]:
     return tuple(values) if listed else values[0]
 
 
-__all__ = ["OPERATORS", "Condition", "EventRule"]
+__all__ = ["OPERATORS", "Condition", "EventRule", "picked"]

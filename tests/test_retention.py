@@ -585,3 +585,27 @@ def test_a_period_ending_exactly_when_the_data_ends_is_complete():
     rolling = retention(ev, period="day", periods=2, rolling=True).table
     mine = rolling[rolling.cohort == "2024-01-29"]
     assert mine.complete.tolist() == [True, False, False]  # 10:00 + 48 h is after the end
+
+
+def test_stage_rules_pick_the_start_and_returning_events(tmp_path):
+    # a buys on day 1, day 2 (5) and day 3 (50); b buys on day 1 and day 3 (80); c views only
+    path = tmp_path / "buys.csv"
+    path.write_text(
+        "user_id,event_name,event_time,revenue\n"
+        "a,buy,2024-01-01T10:00:00Z,20\na,buy,2024-01-02T10:00:00Z,5\na,buy,2024-01-03T10:00:00Z,50\n"
+        "b,buy,2024-01-01T11:00:00Z,30\nb,buy,2024-01-03T11:00:00Z,80\nc,view,2024-01-01T09:00:00Z,\n"
+    )
+    ws = jl.open()
+    ws.load_events(path)
+    first = jl.Stages({"first_buy": {"events": ["buy"], "nth": 1}})
+
+    def cells(returning: jl.Stages) -> list[int]:
+        table = jl.retention(ws.events(), first, returning, period="day", periods=2).table
+        return table[table.cohort == "2024-01-01"].users.tolist()
+
+    # returns worth 40 or more: none on day 2 (a's 5), both on day 3 (50, 80)
+    big = jl.Stages({"big_buy": {"events": ["buy"], "where": {"revenue": {">=": 40}}}})
+    assert cells(big) == [0, 0, 2]
+    # the second purchase: a's on day 2, b's on day 3; the cohort (day 1) is everyone's first buy
+    second = jl.Stages({"second_buy": {"events": ["buy"], "nth": 2}})
+    assert cells(second) == [0, 1, 1]
