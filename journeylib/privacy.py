@@ -71,6 +71,20 @@ def shared_table(
     return out
 
 
+def visible(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a shared table that are not suppressed (what its charts draw).
+
+    Examples
+    --------
+    >>> table = shared_table(pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}))
+    >>> visible(table).step.tolist()
+    ['a']
+    """
+    if "suppressed" not in table.columns:
+        return table
+    return table[~table.suppressed.astype(bool)].drop(columns="suppressed")
+
+
 def sharing_rules() -> tuple[int, bool] | None:
     """``(min_cell_size, show_user_ids)`` when running inside a report, else None.
 
@@ -103,4 +117,11 @@ def shared_results(min_cell_size: int, *, show_user_ids: bool = False) -> Iterat
                 os.environ[variable] = value
 
 
-__all__ = ["COUNT_COLUMNS", "ID_COLUMNS", "shared_results", "shared_table", "sharing_rules"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "ID_COLUMNS",
+    "shared_results",
+    "shared_table",
+    "sharing_rules",
+    "visible",
+]

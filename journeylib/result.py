@@ -138,7 +138,8 @@ class Result:
     def shared(self, min_cell_size: int = 5, *, show_user_ids: bool = False) -> Result:
         """This result as a shared report shows it: no user ids, small cells suppressed.
 
-        See :func:`journeylib.privacy.shared_table`; extras are left out.
+        See :func:`journeylib.privacy.shared_table`; the extras are shared the
+        same way, and the charts leave the suppressed rows out.
 
         Examples
         --------
@@ -146,11 +147,33 @@ class Result:
         >>> r.shared().table.suppressed.tolist()
         [False, True]
         """
-        from journeylib.privacy import shared_table
+        from journeylib.privacy import shared_table, visible
 
-        table = shared_table(self.table, min_cell_size, show_user_ids=show_user_ids)
-        params = {**self.params, "min_cell_size": min_cell_size}
-        return replace(self, table=table, params=params, extras={})
+        def share(frame: pd.DataFrame) -> pd.DataFrame:
+            return shared_table(frame, min_cell_size, show_user_ids=show_user_ids)
+
+        def drawn(
+            draw: Callable[[Result], alt.TopLevelMixin] | None,
+        ) -> Callable[[Result], alt.TopLevelMixin]:
+            def chart(result: Result) -> alt.TopLevelMixin:
+                shown = replace(
+                    result,
+                    table=visible(result.table),
+                    extras={name: visible(extra) for name, extra in result.extras.items()},
+                    draw=draw,
+                )
+                return shown.chart()
+
+            return chart
+
+        return replace(
+            self,
+            table=share(self.table),
+            params={**self.params, "min_cell_size": min_cell_size},
+            extras={name: share(extra) for name, extra in self.extras.items()},
+            draw=drawn(self.draw),
+            views={name: drawn(view) for name, view in self.views.items()},
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from journeylib.privacy import sharing_rules

@@ -136,3 +136,14 @@ def test_report_command_exit_codes(tmp_path, capsys):
     assert (Path(out) / "tables" / "weekly.csv").exists()
     assert main(["report", book, "--show-parameters"]) == 0
     assert "steps: int = 3  # how many steps" in capsys.readouterr().out
+
+
+def test_shared_results_still_draw_their_charts_without_the_suppressed_cells():
+    ev = jl.datasets.sample_or("").events()
+    steps = jl.next_steps(ev, "view_item", steps=3)
+    shared = steps.shared(min_cell_size=5)
+    hidden = shared.table[shared.table.suppressed]
+    assert len(hidden) > 0 and hidden.users.isna().all()
+    assert "<svg" in shared.chart_svg() and "unavailable" not in shared.chart_svg()
+    quality = jl.data_quality(jl.datasets.sample_or("")).shared()
+    assert "<svg" in quality.chart_svg()  # its chart reads a (shared) extra table
