@@ -17,15 +17,17 @@ the target. With ``endpoints=True`` every sequence is bracketed by
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.durations import epoch_parts
+from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.paths import END, START, _rules, clean_sequence
+from journeylib.paths import END, START, _rules, sequence_rows
 from journeylib.result import Result
 from journeylib.sql import SQL
 
@@ -78,11 +80,15 @@ def transitions(
     if not isinstance(endpoints, bool):
         raise ParameterError("endpoints", endpoints, allowed=[True, False])
     rules = _rules(rename)
-    seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
-    graph = transition_table(seq, min_count=min_count, endpoints=endpoints)
-    table = ev.engine.run(graph, what="the transitions")
-    table = _tidy(table)
-    nodes = _nodes(ev, seq, endpoints)
+    rows, order = sequence_rows(
+        ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules)
+    )
+    query = _graph_and_nodes(
+        _stepped(rows, order, ev.engine.name), min_count=min_count, endpoints=endpoints
+    )
+    frame = ev.engine.run(query, what="the transitions")
+    table = _tidy(_edges_of(frame))
+    nodes = _nodes(frame, endpoints)
     matrix = (
         table.pivot(index="source", columns="target", values="probability_out")
         .fillna(0.0)
@@ -98,38 +104,112 @@ def transitions(
         "min_count": min_count,
         "endpoints": endpoints,
     }
-    from journeylib.charts.paths import transition_graph_chart, transition_matrix_chart
-
     return Result(
         "Transitions",
         table,
-        SQL.of(graph),
+        SQL.of(query),
         params,
-        draw=transition_matrix_chart,
+        draw=_matrix_chart,
         extras={"nodes": nodes, "matrix": matrix},
-        views={"graph": transition_graph_chart},
+        views={"graph": _graph_chart},
     )
+
+
+def _matrix_chart(result: Result) -> Any:
+    """The transition matrix, importing the charting library (slow to import) only to draw."""
+    from journeylib.charts.paths import transition_matrix_chart
+
+    return transition_matrix_chart(result)
+
+
+def _graph_chart(result: Result) -> Any:
+    """The transition graph, importing the charting library only to draw."""
+    from journeylib.charts.paths import transition_graph_chart
+
+    return transition_graph_chart(result)
+
+
+def _stepped(rows: ir.Table, order: list[str], engine: str) -> ir.Table:
+    """``rows`` with ``pos`` and the next event and time (``target``, ``t_next``) in one window.
+
+    The window functions share one ``(unit, order)`` window, so the engine
+    sorts the events once (numbering them first and then sorting again by
+    ``pos`` for ``lead`` cost a second full sort). On DuckDB the time travels
+    as integer microseconds (``us``, ``us_next``; see :func:`_seconds`).
+    """
+    window = ibis.window(group_by="unit", order_by=order)
+    if engine == "duckdb":
+        rows = rows.mutate(us=_epoch_us(rows.t))
+        return rows.mutate(
+            pos=ibis.row_number().over(window).cast("int64"),
+            target=rows.event.lead().over(window),
+            us_next=rows.us.lead().over(window),
+        )
+    return rows.mutate(
+        pos=ibis.row_number().over(window).cast("int64"),
+        target=rows.event.lead().over(window),
+        t_next=rows.t.lead().over(window),
+    )
+
+
+def _epoch_us_signature(t: Any) -> Any:
+    """DuckDB's microseconds since the epoch (only on DuckDB; see :func:`_seconds`)."""
+
+
+_epoch_us: Any = ibis.udf.scalar.builtin(
+    _epoch_us_signature, name="epoch_us", signature=((dt.timestamp,), dt.int64)
+)
+
+
+def _seconds(stepped: ir.Table) -> ir.FloatingValue:
+    """Seconds from each event to the next, to the millisecond (:func:`elapsed_seconds`).
+
+    On DuckDB the whole seconds and milliseconds come from integer
+    microseconds by floor division, the same values as
+    :func:`journeylib.durations.epoch_parts` (whose ``EXTRACT`` on a time with
+    a zone goes through ICU and cost several seconds per 10M events),
+    combined in the same order, so the results are identical.
+    """
+    if "us_next" not in stepped.columns:
+        return elapsed_seconds(stepped.t, stepped.t_next)
+
+    def parts(us: ir.IntegerValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+        whole = (us.cast("float64") / 1_000_000.0).floor()
+        rest = ((us - whole * 1_000_000).cast("float64") / 1_000.0).floor()
+        return whole.cast("float64"), rest.cast("float64") / 1_000.0
+
+    whole_start, fraction_start = parts(stepped.us)
+    whole_stop, fraction_stop = parts(stepped.us_next)
+    return (whole_stop - whole_start) + (fraction_stop - fraction_start)
 
 
 def transition_table(seq: ir.Table, *, min_count: int = 1, endpoints: bool = False) -> ir.Table:
-    """The engine query: one row per ``(source, target)`` with the columns of :data:`COLUMNS`."""
-    order = ibis.window(group_by="unit", order_by="pos")
-    whole, fraction = epoch_parts(seq.t)
-    stamped = seq.mutate(whole=whole, fraction=fraction)
-    ahead = stamped.mutate(
-        target=stamped.event.lead().over(order),
-        whole_next=stamped.whole.lead().over(order),
-        fraction_next=stamped.fraction.lead().over(order),
-    )
-    seconds = (ahead.whole_next - ahead.whole) + (ahead.fraction_next - ahead.fraction)
+    """The engine query: one row per ``(source, target)`` with the columns of :data:`COLUMNS`.
+
+    ``seq`` is a :func:`journeylib.paths.clean_sequence` (``unit``, ``event``,
+    ``t``, ``pos``). :func:`transitions` builds the same edges from one window
+    pass over the events, with the node table in the same query.
+    """
+    window = ibis.window(group_by="unit", order_by="pos")
+    stepped = seq.mutate(target=seq.event.lead().over(window), t_next=seq.t.lead().over(window))
+    edges = _edges(stepped, endpoints=endpoints)
+    return _weighted(edges, min_count).order_by([ibis.desc("count"), "source", "target"])
+
+
+def _edges(stepped: ir.Table, *, endpoints: bool) -> ir.Table:
+    """Per ``(source, target)``: ``count``, ``users``, ``median_seconds``, ``p95_seconds``."""
+    ahead = stepped
     pairs = ahead.filter(ahead.target.notnull()).select(
-        "unit", source=ahead.event, target=ahead.target, seconds=seconds
+        "unit",
+        source=ahead.event,
+        target=ahead.target,
+        seconds=_seconds(ahead),
     )
     if endpoints:
-        firsts = seq.filter(seq.pos == 0).select(
+        firsts = stepped.filter(stepped.pos == 0).select(
             "unit",
             source=ibis.literal(START, type="string"),
-            target=seq.event,
+            target=stepped.event,
             seconds=ibis.null("float64"),
         )
         lasts = ahead.filter(ahead.target.isnull()).select(
@@ -139,12 +219,16 @@ def transition_table(seq: ir.Table, *, min_count: int = 1, endpoints: bool = Fal
             seconds=ibis.null("float64"),
         )
         pairs = ibis.union(pairs, firsts, lasts, distinct=False)
-    edges = pairs.group_by(["source", "target"]).aggregate(
+    return pairs.group_by(["source", "target"]).aggregate(
         count=pairs.count().cast("int64"),
         users=pairs.unit.nunique().cast("int64"),
         median_seconds=pairs.seconds.median(),
         p95_seconds=pairs.seconds.quantile(0.95),
     )
+
+
+def _weighted(edges: ir.Table, min_count: int) -> ir.Table:
+    """The edges with their probabilities (over every edge), then ``count >= min_count``."""
     total_out = edges["count"].sum().over(ibis.window(group_by="source"))
     total_in = edges["count"].sum().over(ibis.window(group_by="target"))
     weighted = edges.mutate(
@@ -152,7 +236,66 @@ def transition_table(seq: ir.Table, *, min_count: int = 1, endpoints: bool = Fal
         probability_in=edges["count"].cast("float64") / total_in.cast("float64"),
     )
     shown = weighted.filter(weighted["count"] >= min_count)
-    return shown.select(*COLUMNS).order_by([ibis.desc("count"), "source", "target"])
+    return shown.select(*COLUMNS)
+
+
+def _graph_and_nodes(stepped: ir.Table, *, min_count: int, endpoints: bool) -> ir.Table:
+    """One query for the edges, the node table and the number of units (``kind`` tells them apart).
+
+    ``kind`` is ``edge`` (the :data:`COLUMNS`), ``node`` (``source`` the
+    event, ``count`` its occurrences, ``users``, ``mean_step``) or ``units``
+    (``count``: the units with a sequence). All three read the one window pass.
+    """
+    edges = _weighted(_edges(stepped, endpoints=endpoints), min_count)
+    nodes = stepped.group_by("event").aggregate(
+        count=stepped.count().cast("int64"),
+        users=stepped.unit.nunique().cast("int64"),
+        mean_step=(stepped.pos + 1).mean(),
+    )
+    firsts = stepped.filter(stepped.pos == 0)
+    units = firsts.aggregate(count=firsts.count().cast("int64"))
+    no_text = ibis.null("string")
+    no_number = ibis.null("float64")
+    return ibis.union(
+        edges.select(
+            kind=ibis.literal("edge", type="string"),
+            **{column: edges[column] for column in COLUMNS},
+            mean_step=no_number,
+        ),
+        nodes.select(
+            kind=ibis.literal("node", type="string"),
+            source=nodes.event,
+            target=no_text,
+            count=nodes["count"],
+            users=nodes.users,
+            probability_out=no_number,
+            probability_in=no_number,
+            median_seconds=no_number,
+            p95_seconds=no_number,
+            mean_step=nodes.mean_step.cast("float64"),
+        ),
+        units.select(
+            kind=ibis.literal("units", type="string"),
+            source=no_text,
+            target=no_text,
+            count=units["count"],
+            users=units["count"],
+            probability_out=no_number,
+            probability_in=no_number,
+            median_seconds=no_number,
+            p95_seconds=no_number,
+            mean_step=no_number,
+        ),
+        distinct=False,
+    )
+
+
+def _edges_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """The edge rows, by count (descending), then source, then target."""
+    edges = frame[frame.kind == "edge"]
+    return edges.sort_values(
+        ["count", "source", "target"], ascending=[False, True, True], kind="stable"
+    )
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -172,30 +315,29 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _nodes(ev: Events, seq: ir.Table, endpoints: bool) -> pd.DataFrame:
+def _nodes(frame: pd.DataFrame, endpoints: bool) -> pd.DataFrame:
     """Per event: occurrences, units and mean 1-based position (the graph's layers)."""
-    nodes = seq.group_by("event").aggregate(
-        occurrences=seq.count().cast("int64"),
-        users=seq.unit.nunique().cast("int64"),
-        mean_step=(seq.pos + 1).mean(),
+    rows = frame[frame.kind == "node"].sort_values("source", kind="stable")
+    table = pd.DataFrame(
+        {
+            "node": rows.source.astype(str).tolist(),
+            "occurrences": rows["count"].astype("int64").to_numpy(),
+            "users": rows.users.astype("int64").to_numpy(),
+            "mean_step": rows.mean_step.astype("float64").to_numpy(),
+        }
     )
-    frame = ev.engine.run(nodes.order_by("event"), what="the transition nodes")
-    frame = frame.rename(columns={"event": "node"})
-    if endpoints and len(frame):
-        units = ev.engine.run(
-            seq.aggregate(n=seq.unit.nunique().cast("int64")), what="counting units"
-        )
-        n = int(units.n.iloc[0])
+    if endpoints and len(table):
+        n = int(frame[frame.kind == "units"]["count"].sum())
         ends = pd.DataFrame(
             {
                 "node": [START, END],
                 "occurrences": [n, n],
                 "users": [n, n],
-                "mean_step": [0.0, float(frame.mean_step.max()) + 1.0],
+                "mean_step": [0.0, float(table.mean_step.max()) + 1.0],
             }
         )
-        frame = pd.concat([ends.iloc[:1], frame, ends.iloc[1:]], ignore_index=True)
-    return frame.astype({"node": str, "occurrences": "int64", "users": "int64"}).reset_index(
+        table = pd.concat([ends.iloc[:1], table, ends.iloc[1:]], ignore_index=True)
+    return table.astype({"node": str, "occurrences": "int64", "users": "int64"}).reset_index(
         drop=True
     )
 

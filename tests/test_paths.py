@@ -494,3 +494,18 @@ def test_charts_render_offline():
     ]
     for result in results:
         assert "<svg" in vl_convert.vegalite_to_svg(result.chart().to_dict())
+
+
+def test_collapsing_follows_the_tie_broken_order():
+    # repeats are found in (time, event_id) order, and the kept events keep that order
+    rows = [
+        ("e3", "u", "s", 0, "a"),
+        ("e1", "u", "s", 0, "b"),
+        ("e2", "u", "s", 0, "a"),
+        ("e5", "u", "s", 5, "c"),
+        ("e4", "u", "s", 5, "a"),
+    ]
+    ev = events(rows)
+    assert paths(ev).table.path.tolist() == ["b > a > c"]
+    assert paths(ev, collapse_repeats=False).table.path.tolist() == ["b > a > a > a > c"]
+    assert paths(ev, start="a", steps=2).table.path.tolist() == ["a > c"]

@@ -205,3 +205,44 @@ def test_charts_render_offline():
     ):
         assert "<svg" in vl_convert.vegalite_to_svg(chart.to_dict())
     assert "LEAD" in r.sql.upper()
+
+
+def test_duckdb_seconds_are_the_portable_seconds_exactly():
+    """DuckDB's integer-microsecond durations equal ``elapsed_seconds`` bit for bit."""
+    import ibis
+
+    from journeylib.transitions import _epoch_us, _seconds
+
+    rng = np.random.default_rng(3)
+    base = pd.Timestamp("1969-12-31 23:59:58", tz="UTC")
+    starts = [base + pd.Timedelta(microseconds=int(u)) for u in rng.integers(0, 4 * 10**6, 300)]
+    starts += [pd.Timestamp("2024-03-31 00:59:59.999999", tz="UTC")] * 2
+    gaps = [pd.Timedelta(microseconds=int(u)) for u in rng.integers(0, 10**8, len(starts))]
+    table = ibis.memtable(
+        {"t": starts, "t_next": [s + g for s, g in zip(starts, gaps, strict=True)]}
+    )
+    as_us = table.mutate(us=_epoch_us(table.t), us_next=_epoch_us(table.t_next))
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET TimeZone = 'UTC'")
+    portable = con.execute(table.select(s=_seconds(table))).s.tolist()
+    native = con.execute(as_us.select(s=_seconds(as_us))).s.tolist()
+    assert native == portable
+    truncated = [
+        (g + s).floor("ms").value / 1e9 - s.floor("ms").value / 1e9
+        for s, g in zip(starts, gaps, strict=True)
+    ]
+    assert native == pytest.approx(truncated, abs=1e-6)
+
+
+def test_one_query_gives_the_edges_and_the_nodes():
+    """The node table comes from the same query (and the same window pass) as the edges."""
+    r = transitions(events(random_log(11)), endpoints=True)
+    assert r.sql.upper().count("LEAD(") == 2  # the event and the time, in one window
+    assert "ROW_NUMBER" in r.sql.upper()
+    nodes = r.extras["nodes"]
+    assert nodes.node.iloc[0] == START and nodes.node.iloc[-1] == END
+    inner = nodes[~nodes.node.isin([START, END])]
+    out = r.table[r.table.target != END].groupby("source")["count"].sum()
+    ends = r.table[r.table.target == END].set_index("source")["count"]
+    for node, occurrences in zip(inner.node, inner.occurrences, strict=True):
+        assert occurrences == out.get(node, 0) + ends.get(node, 0)
