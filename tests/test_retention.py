@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import itertools
 import math
 import random
@@ -609,3 +610,81 @@ def test_stage_rules_pick_the_start_and_returning_events(tmp_path):
     # the second purchase: a's on day 2, b's on day 3; the cohort (day 1) is everyone's first buy
     second = jl.Stages({"second_buy": {"events": ["buy"], "nth": 2}})
     assert cells(second) == [0, 1, 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast plan (first-time calendar cohorts of any event, no revenue) against the general one
+
+
+def scattered_log(seed: int, start: datetime, days: int, people: int = 40) -> list[Row]:
+    """People with events spread over ``days`` days from ``start``, some exactly on period
+    boundaries or a microsecond before, with missing users and missing times."""
+    rng = random.Random(seed)
+    rows: list[Row] = []
+    for p in range(people):
+        user = None if p % 13 == 12 else f"p{p}"
+        first = start + timedelta(days=rng.randrange(0, days))
+        for _ in range(rng.randrange(1, 9)):
+            t = first + timedelta(days=rng.choice([0, 1, 6, 7, 8, 29, 31, 40, 90, 200]))
+            t += rng.choice([timedelta(0), -US, timedelta(minutes=rng.randrange(0, 1440))])
+            rows.append((user, t, rng.choice(NAMES), None, rng.choice([None, 2.5])))  # type: ignore[arg-type]
+    rows.append(("late", start + timedelta(days=days + 60), "A", None, None))
+    return rows
+
+
+def _both_plans(ev: jl.Events, monkeypatch, **kwargs) -> tuple[bool, pd.DataFrame, pd.DataFrame]:
+    """Whether the fast plan was taken, its table and the general plan's table."""
+    module = importlib.import_module("journeylib.retention")
+    fast = retention(ev, **kwargs)
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "FAST", False)
+        general = retention(ev, **kwargs)
+    assert '"_first"' not in str(general.sql)
+    return '"_first"' in str(fast.sql), fast.table, general.table
+
+
+@pytest.mark.parametrize(
+    ("seed", "start", "days", "fast_periods"),
+    [
+        (1, BASE, 50, {"day", "week", "month"}),  # one mask word
+        (2, BASE - 200 * DAY, 150, {"day", "week", "month"}),  # days need several words
+        (3, BASE - 600 * DAY, 500, {"week", "month"}),  # weeks need several; days too many
+        (4, datetime(1969, 11, 20, tzinfo=UTC), 80, {"day", "week", "month"}),  # around 1970
+    ],
+)
+def test_fast_plan_gives_the_general_plans_table_on_random_logs(
+    seed, start, days, fast_periods, monkeypatch
+):
+    rows = scattered_log(seed, start, days)
+    rows.append(("no_time", None, "A", None, None))  # type: ignore[arg-type]
+    ev = events(rows)
+    combos = itertools.product(["day", "week", "month"], ["n_day", "unbounded"])
+    for (period, kind), periods in zip(combos, itertools.cycle([70, 2, 5]), strict=False):
+        taken, fast, general = _both_plans(
+            ev, monkeypatch, period=period, kind=kind, periods=periods
+        )
+        assert taken == (period in fast_periods), (period, kind, periods)
+        pd.testing.assert_frame_equal(fast, general, obj=f"{period} {kind} {periods}")
+
+
+def test_fast_plan_grid_matches_the_general_grid_but_for_revenue(monkeypatch):
+    ev = events(scattered_log(4, BASE, 120))
+    for period in ("day", "week", "month"):
+        general = ev.engine.run(retention_grid(ev, period=period, periods=5))
+        fast = ev.engine.run(retention_grid(ev, period=period, periods=5, revenue=False))
+        assert (fast.revenue == 0.0).all()
+        pd.testing.assert_frame_equal(fast.drop(columns="revenue"), general.drop(columns="revenue"))
+
+
+def test_fast_plan_is_left_for_the_general_one_when_it_does_not_apply(monkeypatch):
+    # a span of more words than the fast plan keeps, and a session outside UTC
+    ev = events(
+        [*scattered_log(5, BASE - 700 * DAY, 100), ("old", BASE - 9000 * DAY, "A", None, None)]
+    )
+    assert '"_first"' not in str(retention(ev, period="day").sql)
+    ev = events(scattered_log(6, BASE, 30))
+    ev.engine.execute("SET TimeZone = 'America/New_York'")
+    try:
+        assert '"_first"' not in str(retention(ev, period="day").sql)
+    finally:
+        ev.engine.execute("SET TimeZone = 'UTC'")
