@@ -32,7 +32,7 @@ from journeylib.durations import Duration, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.funnels import require_steps, step_rules, unit_levels
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 from journeylib.stages import Stages
 
@@ -118,15 +118,13 @@ def drivers(
         "top": top,
         "alpha": alpha,
     }
-    from journeylib.charts.drivers import drivers_chart
-
     label = pairs[studied - 1][0]
     return Result(
         f"Drivers of reaching {label}",
         table,
         SQL.of(counts),
         params,
-        draw=drivers_chart,
+        draw=lazy_chart("drivers", "drivers_chart"),
         extras={"all": every},
     )
 

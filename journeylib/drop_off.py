@@ -24,7 +24,7 @@ from journeylib.drivers import feature_counts, odds_table
 from journeylib.durations import elapsed_seconds
 from journeylib.events import Events
 from journeylib.journey_map import checked_stages, stage_reach
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 from journeylib.stages import FIVE_STAGE, Stages
 
@@ -128,8 +128,6 @@ def drop_off(
         # drivers compare converters with droppers; here the people who left are the focus
         pains.append(_as_pain_points(found, names[index - 1], index, alpha))
     pain_points = pd.concat(pains, ignore_index=True) if pains else pd.DataFrame()
-    from journeylib.charts.drop_off import drop_off_chart
-
     return Result(
         "Drop-off by stage",
         table,
@@ -143,7 +141,7 @@ def drop_off(
             "min_support": min_support,
             "alpha": alpha,
         },
-        draw=drop_off_chart,
+        draw=lazy_chart("drop_off", "drop_off_chart"),
         extras={"stages": per_stage, "pain_points": pain_points},
     )
 

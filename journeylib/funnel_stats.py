@@ -22,7 +22,7 @@ from journeylib.durations import Duration, elapsed_seconds, interval, parse_dura
 from journeylib.errors import ParameterError
 from journeylib.events import Events
 from journeylib.funnels import MODES, unit_levels, wilson
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 from journeylib.stages import Stages
 
@@ -94,14 +94,12 @@ def time_to_convert(
         }
     )
     params |= {"from_step": from_step, "to_step": last}
-    from journeylib.charts.funnel import survival_chart
-
     return Result(
         f"Time from {steps[from_step - 1]} to {steps[last - 1]}",
         table,
         SQL.of(counts),
         params,
-        draw=survival_chart,
+        draw=lazy_chart("funnel", "survival_chart"),
         extras={"summary": summary},
     )
 
@@ -241,10 +239,8 @@ def trended_funnel(
     columns = ["period", "entered", "converted", "conversion_rate", "conversion_low"]
     table = table[[*columns, "conversion_high", "in_progress"]]
     params["every"] = every
-    from journeylib.charts.funnel import trend_chart
-
     name = f"Conversion from {steps[0]} to {steps[-1]} by entry {every}"
-    return Result(name, table, SQL.of(counts), params, draw=trend_chart)
+    return Result(name, table, SQL.of(counts), params, draw=lazy_chart("funnel", "trend_chart"))
 
 
 __all__ = ["kaplan_meier", "time_to_convert", "trended_funnel"]
@@ -299,8 +295,6 @@ def compare_funnels(
             for x, y in zip(table.users, reference.users, strict=True)
         ]
         frames.append(table)
-    from journeylib.charts.funnel import segments_chart
-
     sql = "\n\n".join(f"-- segment {label}\n{run.sql}" for label, run in runs.items())
     return Result(
         "Funnel by segment",
@@ -312,7 +306,7 @@ def compare_funnels(
             "within": str(within),
             "mode": mode,
         },
-        draw=segments_chart,
+        draw=lazy_chart("funnel", "segments_chart"),
     )
 
 

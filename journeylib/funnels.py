@@ -44,7 +44,7 @@ import pandas as pd
 from journeylib.durations import Duration, elapsed_seconds, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule
 from journeylib.sql import SQL
 from journeylib.stages import Stages, require_events
@@ -135,11 +135,9 @@ def funnel(
     }
     if isinstance(steps, Stages):
         params["stages"] = steps.spec()
-    from journeylib.charts.funnel import funnel_chart
-
     kind = "Funnel" if mode == "ordered" else f"{mode.replace('_', ' ').capitalize()} funnel"
     name = kind + (" with step windows" if spans else "") + (f" by {by}" if by else "")
-    return Result(name, table, SQL.of(summary), params, draw=funnel_chart)
+    return Result(name, table, SQL.of(summary), params, draw=lazy_chart("funnel", "funnel_chart"))
 
 
 def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.Table:
@@ -215,10 +213,6 @@ def step_windows(
     return [parse_duration(w, param="step_within") for w in listed]
 
 
-def _rule(step: str | Sequence[str] | EventRule) -> EventRule:
-    return step if isinstance(step, EventRule) else EventRule.parse(step)
-
-
 def _step_rows(t: ir.Table, rules: Sequence[EventRule], key: str, keep: Sequence[str]) -> ir.Table:
     """One row per (event, step it matches): ``unit``, ``t``, ``step`` (1-based) and ``keep``.
 
@@ -264,7 +258,7 @@ def unit_levels(
     chosen by ``by_value``. A unit whose best attempt has an ``exclude`` event
     strictly between its first and last reached step is left out altogether.
     """
-    rules = [_rule(step) for step in steps]
+    rules = [EventRule.parse(step) for step in steps]
     key = "user_id" if unit == "user" else "session_id"
     t = ev.table
     keep = []

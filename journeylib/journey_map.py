@@ -35,7 +35,7 @@ from journeylib.attribution.touchpoints import touchpoints
 from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError
 from journeylib.events import Events
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule
 from journeylib.sql import SQL
 from journeylib.stages import FIVE_STAGE, Stages, require_events
@@ -105,8 +105,6 @@ def journey_map(
     totals = totals.assign(side=_sides(totals.stage.tolist(), purchase_stage)).reset_index(
         drop=True
     )
-    from journeylib.charts.journey_map import hourglass_chart, journey_map_chart
-
     return Result(
         "Journey map",
         table,
@@ -117,9 +115,9 @@ def journey_map(
             "score_kind": score_kind,
             "purchase_stage": purchase_stage,
         },
-        draw=journey_map_chart,
+        draw=lazy_chart("journey_map", "journey_map_chart"),
         extras={"stages": totals},
-        views={"hourglass": hourglass_chart},
+        views={"hourglass": lazy_chart("journey_map", "hourglass_chart")},
     )
 
 
@@ -172,9 +170,13 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     frame = ev.engine.run(joined, what="each person's stage")
     frame.insert(2, "stage", [stages.names[int(i) - 1] for i in frame.stage_index])
     params = {"stages": stages.spec()}
-    from journeylib.charts.journey_map import stage_of_chart
-
-    return Result("Stage of each person", frame, SQL.of(joined), params, draw=stage_of_chart)
+    return Result(
+        "Stage of each person",
+        frame,
+        SQL.of(joined),
+        params,
+        draw=lazy_chart("journey_map", "stage_of_chart"),
+    )
 
 
 def _in_stage(t: ir.Table, furthest: ir.Table, rules: list[EventRule]) -> ir.BooleanValue:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 from journeylib.stages import require_events
 
@@ -163,20 +163,6 @@ def _renamed(name: ir.StringValue, rules: list[tuple[str, str]]) -> ir.StringVal
     return renamed
 
 
-def _sankey(result: Result) -> Any:
-    """The Sankey chart, importing the charting library (slow to import) only to draw."""
-    from journeylib.charts.paths import sankey_chart
-
-    return sankey_chart(result)
-
-
-def _step_matrix_chart(result: Result) -> Any:
-    """The step matrix heat map, importing the charting library only to draw."""
-    from journeylib.charts.paths import step_matrix_chart
-
-    return step_matrix_chart(result)
-
-
 def _check_unit(unit: str) -> None:
     if unit not in UNITS:
         raise ParameterError("unit", unit, allowed=UNITS)
@@ -256,7 +242,7 @@ def paths(
     rules = _rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
     _require(ev, rules, {"start": start, "end": end, "conversion": conversion})
-    summary = _path_summary(seq, start, end, steps, top, conversion)
+    summary = path_summary(seq, start, end, steps, top, conversion)
     frame = ev.engine.run(summary, what="the paths")
     table = _path_table(frame, conversion is not None)
     params = {
@@ -270,7 +256,7 @@ def paths(
         "conversion": conversion,
     }
     title = "Paths" + (f" from {start}" if start else "") + (f" to {end}" if end else "")
-    return Result(title, table, SQL.of(summary), params, draw=_sankey)
+    return Result(title, table, SQL.of(summary), params, draw=lazy_chart("paths", "sankey_chart"))
 
 
 def _path_rows(
@@ -320,7 +306,7 @@ def _path_rows(
     return rows, anchors
 
 
-def _path_summary(
+def path_summary(
     seq: ir.Table,
     start: str | None,
     end: str | None,
@@ -328,7 +314,21 @@ def _path_summary(
     top: int,
     conversion: str | None,
 ) -> ir.Table:
-    """``path``, ``steps``, ``users``, ``converted``, ``rank``: the top paths and one ``other``."""
+    """``path``, ``steps``, ``users``, ``converted``, ``rank``: the top paths and one ``other``.
+
+    The engine query behind :func:`paths`, over a :func:`clean_sequence`.
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("user_id,event_name,event_time\\n"
+    ...     "a,home,2024-01-01T10:00:00Z\\na,buy,2024-01-01T10:01:00Z\\nb,home,2024-01-01T10:00:00Z\\n")
+    >>> ws = jl.open(); _ = ws.load_events(path); ev = ws.events()
+    >>> query = path_summary(clean_sequence(ev), "home", None, 2, 5, None)
+    >>> ev.engine.run(query.order_by("path"))[["path", "users"]].values.tolist()
+    [['home', 1], ['home > buy', 1]]
+    """
     rows, anchors = _path_rows(seq, start, end, steps)
     # one conditional aggregate per slot, joined skipping the empty ones: cheaper than
     # collecting (slot, event) structs into a list and sorting it (a third of the query)
@@ -476,7 +476,7 @@ def _tree(
         "rename": dict(rules),
     }
     title = f"Next steps after {anchor}" if direction > 0 else f"Previous steps before {anchor}"
-    return Result(title, table, SQL.of(tree), params, draw=_sankey)
+    return Result(title, table, SQL.of(tree), params, draw=lazy_chart("paths", "sankey_chart"))
 
 
 def _tree_summary(seq: ir.Table, anchor: str, steps: int, top: int, direction: int) -> ir.Table:
@@ -624,7 +624,7 @@ def step_matrix(
         table,
         SQL.of(counts),
         params,
-        draw=_step_matrix_chart,
+        draw=lazy_chart("paths", "step_matrix_chart"),
         extras={"matrix": wide},
     )
 
@@ -722,6 +722,7 @@ __all__ = [
     "START",
     "clean_sequence",
     "next_steps",
+    "path_summary",
     "paths",
     "previous_steps",
     "step_matrix",

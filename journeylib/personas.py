@@ -24,7 +24,7 @@ from journeylib.durations import elapsed_seconds
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.journey_map import checked_stages, stage_reach
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.segments import NONE, OTHER
 from journeylib.sql import SQL
 from journeylib.stages import FIVE_STAGE, Stages
@@ -125,14 +125,12 @@ def personas(
         readable = {f"hours_{s}": f"hours_{name}" for s, name in enumerate(stages.names, start=1)}
         readable |= {f"channel_{j}": f"share_{name}" for j, name in enumerate(groups, start=1)}
         extras["members"] = frame.rename(columns=readable)
-    from journeylib.charts.personas import personas_chart
-
     return Result(
         f"{k} personas",
         table,
         SQL.of(query),
         params,
-        draw=personas_chart,
+        draw=lazy_chart("personas", "personas_chart"),
         extras=extras,
     )
 

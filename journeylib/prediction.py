@@ -28,7 +28,7 @@ from journeylib.durations import epoch_parts
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.paths import clean_sequence
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 from journeylib.stages import Stages
 
@@ -101,8 +101,6 @@ def predict_next(
     ]
     table = pd.DataFrame(rows, columns=COLUMNS)
     evaluation = model.evaluate(counts[~counts.train])
-    from journeylib.charts.prediction import next_steps_chart
-
     params = {
         "history": list(history) if history is not None else None,
         "user": user,
@@ -120,7 +118,7 @@ def predict_next(
         table,
         SQL.of(counts_expr),
         params,
-        draw=next_steps_chart,
+        draw=lazy_chart("prediction", "next_steps_chart"),
         extras={"evaluation": evaluation},
     )
 

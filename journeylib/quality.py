@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import ibis
 import pandas as pd
 
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 
 if TYPE_CHECKING:
@@ -87,14 +87,12 @@ def data_quality(ws: Workspace) -> Result:
         ],
         columns=["check", "value", "detail"],
     )
-    from journeylib.charts.quality import events_per_day_chart
-
     return Result(
         "Data quality",
         table,
         SQL.of(completeness),
         {"first_event": str(facts["first_event"]), "last_event": str(facts["last_event"])},
-        draw=events_per_day_chart,
+        draw=lazy_chart("quality", "events_per_day_chart"),
         extras={
             "rejected_by_reason": ws.engine.run(by_reason, what="data quality"),
             "events_per_day": ws.engine.run(per_day, what="data quality"),

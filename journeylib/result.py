@@ -7,6 +7,7 @@ the normalised parameters, and a function that draws its default chart.
 from __future__ import annotations
 
 import html
+import importlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -185,6 +186,30 @@ class Result:
             "text/html": shown.to_html(),
             MIMETYPE: shown.to_record(),
         }
+
+
+def lazy_chart(module: str, name: str) -> Callable[[Result], alt.TopLevelMixin]:
+    """A Result's chart function ``name`` from ``journeylib.charts.<module>``, imported when drawn.
+
+    Altair takes seconds to import; an analysis that is never drawn (the CLI, a
+    benchmark, a scheduled table) never loads it.
+
+    Examples
+    --------
+    >>> days = pd.DataFrame({"day": pd.to_datetime(["2024-01-01"]), "events": [3], "users": [1]})
+    >>> r = Result("q", pd.DataFrame(), SQL(""), extras={"events_per_day": days},
+    ...            draw=lazy_chart("quality", "events_per_day_chart"))
+    >>> r.chart().mark.type
+    'line'
+    """
+
+    def draw(result: Result) -> alt.TopLevelMixin:
+        chart: Callable[[Result], alt.TopLevelMixin] = getattr(
+            importlib.import_module(f"journeylib.charts.{module}"), name
+        )
+        return chart(result)
+
+    return draw
 
 
 #: The mimetype under which a displayed Result carries its data, so a report

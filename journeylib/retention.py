@@ -46,22 +46,20 @@ common case) take a faster plan, :func:`_fast_grid`, with the same cells.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
+from journeylib.durations import epoch_us
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule, picked
 from journeylib.sql import SQL
 from journeylib.stages import Stages, require_events
-
-if TYPE_CHECKING:
-    import altair as alt
 
 PERIODS = ("day", "week", "month")
 KINDS = ("n_day", "unbounded")
@@ -162,24 +160,10 @@ def retention(
         table,
         SQL.of(grid),
         params,
-        draw=_heatmap,
+        draw=lazy_chart("retention", "heatmap_chart"),
         extras={"matrix": _matrix(table)},
-        views={"curve": _curve},
+        views={"curve": lazy_chart("retention", "curve_chart")},
     )
-
-
-def _heatmap(result: Result) -> alt.LayerChart:
-    """The cohort heatmap (altair, slow to import, is loaded on the first chart)."""
-    from journeylib.charts.retention import heatmap_chart
-
-    return heatmap_chart(result)
-
-
-def _curve(result: Result) -> alt.LayerChart:
-    """The retention curves (altair is loaded on the first chart)."""
-    from journeylib.charts.retention import curve_chart
-
-    return curve_chart(result)
 
 
 def _check(
@@ -294,20 +278,11 @@ _DAY_US = 86_400_000_000
 _UTC = {"UTC", "Etc/UTC", "GMT", "Etc/GMT", "Etc/UCT", "UCT", "Universal", "Zulu", "Etc/Zulu"}
 
 
-def _epoch_us_signature(t: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[valid-type]
-    """DuckDB's ``epoch_us``: microseconds since 1970-01-01 00:00 UTC."""
-
-
-_epoch_us: Callable[[ir.TimestampValue], ir.IntegerValue] = ibis.udf.scalar.builtin(
-    _epoch_us_signature, name="epoch_us"
-)
-
-
 def _period_key(t: ir.TimestampValue, period: str) -> ir.IntegerValue:
     """The calendar period of ``t`` (in UTC) as a whole number: days, Monday weeks or months since 1970."""
     if period == "month":
         return (t.year().cast("int64") * 12 + t.month().cast("int64") - 1).cast("int64")
-    days = _epoch_us(t) // _DAY_US
+    days = epoch_us(t) // _DAY_US
     return (days + 3) // 7 if period == "week" else days
 
 

@@ -183,7 +183,7 @@ def picked(t: ir.Table, rules: Sequence[str | EventRule]) -> ir.Table:
     >>> ws.events().engine.run(chosen.order_by("event_time")).event_time.dt.day.tolist()
     [2, 3]
     """
-    listed = [rule if isinstance(rule, EventRule) else EventRule((rule,)) for rule in rules]
+    listed = [EventRule.parse(rule) for rule in rules]
     if all(rule.nth is None for rule in listed):
         return t.filter(ibis.or_(*[rule.matches(t) for rule in listed]))
     ids = ibis.union(*[rule.rows(t).select("event_id") for rule in listed], distinct=True)

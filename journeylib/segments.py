@@ -33,7 +33,7 @@ from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.funnel_stats import two_proportion_p
 from journeylib.funnels import funnel
-from journeylib.paths import _path_summary, clean_sequence
+from journeylib.paths import clean_sequence, path_summary
 from journeylib.result import Result
 from journeylib.retention import PERIODS, cohort_members, retention_grid
 from journeylib.sql import SQL
@@ -57,7 +57,7 @@ ANALYSES = ("funnel", "paths", "retention")
 OTHER = "other"
 #: a person with no value at their first event
 NONE = "(none)"
-#: ``_path_summary`` folds nothing beyond this many paths
+#: ``path_summary`` folds nothing beyond this many paths
 _ALL_PATHS = 2**62
 
 
@@ -261,7 +261,7 @@ def _paths_query(groups: Mapping[str, Events], start: str | None, steps: int, to
     (rank 0 first) and, with a null path, the people with a path in each segment."""
     parts = []
     for label, events in groups.items():
-        summary = _path_summary(clean_sequence(events), start, None, steps, _ALL_PATHS, None)
+        summary = path_summary(clean_sequence(events), start, None, steps, _ALL_PATHS, None)
         parts.append(summary.select(segment=ibis.literal(label), path="path", users="users"))
     every = ibis.union(*parts, distinct=False)
     totals = every.group_by("path").aggregate(n=every.users.sum())

@@ -17,18 +17,16 @@ the target. With ``endpoints=True`` every sequence is bracketed by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.durations import elapsed_seconds
+from journeylib.durations import elapsed_between, elapsed_seconds, epoch_us, microsecond_parts
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.paths import END, START, _rules, sequence_rows
-from journeylib.result import Result
+from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 
 #: the stable columns of the transition table
@@ -109,24 +107,10 @@ def transitions(
         table,
         SQL.of(query),
         params,
-        draw=_matrix_chart,
+        draw=lazy_chart("paths", "transition_matrix_chart"),
         extras={"nodes": nodes, "matrix": matrix},
-        views={"graph": _graph_chart},
+        views={"graph": lazy_chart("paths", "transition_graph_chart")},
     )
-
-
-def _matrix_chart(result: Result) -> Any:
-    """The transition matrix, importing the charting library (slow to import) only to draw."""
-    from journeylib.charts.paths import transition_matrix_chart
-
-    return transition_matrix_chart(result)
-
-
-def _graph_chart(result: Result) -> Any:
-    """The transition graph, importing the charting library only to draw."""
-    from journeylib.charts.paths import transition_graph_chart
-
-    return transition_graph_chart(result)
 
 
 def _stepped(rows: ir.Table, order: list[str], engine: str) -> ir.Table:
@@ -139,7 +123,7 @@ def _stepped(rows: ir.Table, order: list[str], engine: str) -> ir.Table:
     """
     window = ibis.window(group_by="unit", order_by=order)
     if engine == "duckdb":
-        rows = rows.mutate(us=_epoch_us(rows.t))
+        rows = rows.mutate(us=epoch_us(rows.t))
         return rows.mutate(
             pos=ibis.row_number().over(window).cast("int64"),
             target=rows.event.lead().over(window),
@@ -150,15 +134,6 @@ def _stepped(rows: ir.Table, order: list[str], engine: str) -> ir.Table:
         target=rows.event.lead().over(window),
         t_next=rows.t.lead().over(window),
     )
-
-
-def _epoch_us_signature(t: Any) -> Any:
-    """DuckDB's microseconds since the epoch (only on DuckDB; see :func:`_seconds`)."""
-
-
-_epoch_us: Any = ibis.udf.scalar.builtin(
-    _epoch_us_signature, name="epoch_us", signature=((dt.timestamp,), dt.int64)
-)
 
 
 def _seconds(stepped: ir.Table) -> ir.FloatingValue:
@@ -172,38 +147,16 @@ def _seconds(stepped: ir.Table) -> ir.FloatingValue:
     """
     if "us_next" not in stepped.columns:
         return elapsed_seconds(stepped.t, stepped.t_next)
-
-    def parts(us: ir.IntegerValue) -> tuple[ir.FloatingValue, ir.FloatingValue]:
-        whole = (us.cast("float64") / 1_000_000.0).floor()
-        rest = ((us - whole * 1_000_000).cast("float64") / 1_000.0).floor()
-        return whole.cast("float64"), rest.cast("float64") / 1_000.0
-
-    whole_start, fraction_start = parts(stepped.us)
-    whole_stop, fraction_stop = parts(stepped.us_next)
-    return (whole_stop - whole_start) + (fraction_stop - fraction_start)
-
-
-def transition_table(seq: ir.Table, *, min_count: int = 1, endpoints: bool = False) -> ir.Table:
-    """The engine query: one row per ``(source, target)`` with the columns of :data:`COLUMNS`.
-
-    ``seq`` is a :func:`journeylib.paths.clean_sequence` (``unit``, ``event``,
-    ``t``, ``pos``). :func:`transitions` builds the same edges from one window
-    pass over the events, with the node table in the same query.
-    """
-    window = ibis.window(group_by="unit", order_by="pos")
-    stepped = seq.mutate(target=seq.event.lead().over(window), t_next=seq.t.lead().over(window))
-    edges = _edges(stepped, endpoints=endpoints)
-    return _weighted(edges, min_count).order_by([ibis.desc("count"), "source", "target"])
+    return elapsed_between(microsecond_parts(stepped.us), microsecond_parts(stepped.us_next))
 
 
 def _edges(stepped: ir.Table, *, endpoints: bool) -> ir.Table:
     """Per ``(source, target)``: ``count``, ``users``, ``median_seconds``, ``p95_seconds``."""
-    ahead = stepped
-    pairs = ahead.filter(ahead.target.notnull()).select(
+    pairs = stepped.filter(stepped.target.notnull()).select(
         "unit",
-        source=ahead.event,
-        target=ahead.target,
-        seconds=_seconds(ahead),
+        source=stepped.event,
+        target=stepped.target,
+        seconds=_seconds(stepped),
     )
     if endpoints:
         firsts = stepped.filter(stepped.pos == 0).select(
@@ -212,9 +165,9 @@ def _edges(stepped: ir.Table, *, endpoints: bool) -> ir.Table:
             target=stepped.event,
             seconds=ibis.null("float64"),
         )
-        lasts = ahead.filter(ahead.target.isnull()).select(
+        lasts = stepped.filter(stepped.target.isnull()).select(
             "unit",
-            source=ahead.event,
+            source=stepped.event,
             target=ibis.literal(END, type="string"),
             seconds=ibis.null("float64"),
         )
@@ -342,4 +295,4 @@ def _nodes(frame: pd.DataFrame, endpoints: bool) -> pd.DataFrame:
     )
 
 
-__all__ = ["COLUMNS", "transition_table", "transitions"]
+__all__ = ["COLUMNS", "transitions"]

@@ -211,7 +211,8 @@ def test_duckdb_seconds_are_the_portable_seconds_exactly():
     """DuckDB's integer-microsecond durations equal ``elapsed_seconds`` bit for bit."""
     import ibis
 
-    from journeylib.transitions import _epoch_us, _seconds
+    from journeylib.durations import epoch_us
+    from journeylib.transitions import _seconds
 
     rng = np.random.default_rng(3)
     base = pd.Timestamp("1969-12-31 23:59:58", tz="UTC")
@@ -221,7 +222,7 @@ def test_duckdb_seconds_are_the_portable_seconds_exactly():
     table = ibis.memtable(
         {"t": starts, "t_next": [s + g for s, g in zip(starts, gaps, strict=True)]}
     )
-    as_us = table.mutate(us=_epoch_us(table.t), us_next=_epoch_us(table.t_next))
+    as_us = table.mutate(us=epoch_us(table.t), us_next=epoch_us(table.t_next))
     con = ibis.duckdb.connect()
     con.raw_sql("SET TimeZone = 'UTC'")
     portable = con.execute(table.select(s=_seconds(table))).s.tolist()
