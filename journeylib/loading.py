@@ -7,6 +7,11 @@ checked (the first failing check names the field and the reason), failing rows
 go to ``rejected`` with their raw text, the rest are inserted unless their key
 is already present, and the load is recorded in ``loads``. Any failure rolls
 the whole file back.
+
+The checksum (SHA-256, seconds for a large export) is computed on a second
+thread while the file loads, and looked up in ``loads`` before the commit: a
+file already loaded under another name is rolled back and skipped. Only a
+path already in the ledger (most likely a re-load) waits for it first.
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from journeylib.engine import Engine
-from journeylib.errors import DataError, EngineError
+from journeylib.errors import DataError, EngineError, JourneyError
 from journeylib.sources import Staged
 from journeylib.sql import ident, literal
 
@@ -176,34 +182,56 @@ def load_file(
     origin = str(path)
     if not path.is_file():
         raise DataError("file not found", file=origin)
-    checksum = file_checksum(path)
-    if engine.scalar(
-        "select count(*) from loads where checksum = ? and target = ?", [checksum, target]
-    ):
-        return FileReport(origin, target, "skipped (already loaded)", checksum)
-    plan = staged()
-    with _memory_budget(engine, materialised=not (plan.rereadable and STAGE_VIEWS)):
-        return _load(
-            engine,
-            plan,
-            origin,
-            checksum,
-            source,
-            target,
-            columns,
-            key,
-            checks,
-            shape,
-            after_insert,
-            notes,
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checksum = pool.submit(file_checksum, path)
+        skipped = FileReport(origin, target, "skipped (already loaded)")
+        # a path in the ledger is most likely a re-load: wait for its checksum first
+        if engine.scalar(
+            "select count(*) from loads where origin = ? and target = ?", [origin, target]
+        ) and _loaded(engine, checksum, target):
+            return replace(skipped, checksum=checksum.result())
+        try:
+            plan = staged()
+            with _memory_budget(engine, materialised=not (plan.rereadable and STAGE_VIEWS)):
+                return _load(
+                    engine,
+                    plan,
+                    origin,
+                    checksum,
+                    source,
+                    target,
+                    columns,
+                    key,
+                    checks,
+                    shape,
+                    after_insert,
+                    notes,
+                )
+        except (_AlreadyLoaded, JourneyError):  # a loaded file is skipped, even if it fails now
+            if not _loaded(engine, checksum, target):
+                raise
+            return replace(skipped, checksum=checksum.result())
+
+
+class _AlreadyLoaded(Exception):
+    """The file's checksum is in the ledger: the load is rolled back and skipped."""
+
+
+def _loaded(engine: Engine, checksum: Future[str], target: str) -> bool:
+    """Whether a file with this checksum was loaded into ``target`` before."""
+    return bool(
+        engine.scalar(
+            "select count(*) from loads where checksum = ? and target = ?",
+            [checksum.result(), target],
         )
+    )
 
 
 def _load(
     engine: Engine,
     plan: Staged,
     origin: str,
-    checksum: str,
+    checksum: Future[str],
     source: str,
     target: str,
     columns: Sequence[str],
@@ -231,11 +259,14 @@ def _load(
             loaded = _insert(engine, target, columns, key, origin)
             if after_insert is not None:
                 after_insert(engine)
+            if _loaded(engine, checksum, target):
+                raise _AlreadyLoaded
+            digest = checksum.result()
             report = FileReport(
                 origin,
                 target,
                 "loaded",
-                checksum,
+                digest,
                 rows=rows,
                 loaded=loaded,
                 duplicates=rows - rejected - loaded,
@@ -245,7 +276,7 @@ def _load(
             )
             engine.execute(
                 "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, now())",
-                [origin, source, target, checksum, rows, loaded, report.duplicates, rejected],
+                [origin, source, target, digest, rows, loaded, report.duplicates, rejected],
             )
             engine.execute("drop view _checked")
             engine.execute(f"drop {stage_kind} _stage")

@@ -5,10 +5,16 @@
 - A materialised stage in a workspace file is held to a memory budget
   (``loading.LOAD_MEMORY``), spilling to DuckDB's temporary directory: same
   tables, and the memory limit in force before is put back.
+- The checksum is computed while the file loads and looked up before the
+  commit: a copy of a loaded file under another name is rolled back and
+  skipped, leaving the tables exactly as they were.
+- GA4 event parameters are looked up in their list, not through a MAP of
+  every parameter: the same values as the MAP, and a repeated key still fails.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -19,6 +25,8 @@ import pytest
 
 import journeylib as jl
 from journeylib import loading
+from journeylib.sources import ga4
+from tests.sources.test_ga4 import golden_parquet
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -308,3 +316,113 @@ def test_json_lines_longer_than_duckdbs_default_limit_still_load(ws, tmp_path):
     assert (report.loaded, report.rejected) == (2, 0)
     lengths = ws.sql("select length(properties->>'note') as n from events order by n")
     assert lengths.n.tolist() == [5, 5_000_000]
+
+
+EVIL = "x'; drop table events; --"
+
+
+def ga4_edge_cases(folder: Path) -> Path:
+    """A GA4 export with every kind of bad line, a repeated line and a hostile name."""
+    lines = (GOLDEN / "ga4" / "events_20240301.ndjson").read_text().splitlines()
+    row = json.loads(lines[0])
+    evil = {**row, "user_id": EVIL, "user_pseudo_id": EVIL, "event_name": EVIL}
+    params = [  # every kind of value, a parameter without one, and the traffic keys
+        {"key": key, "value": value}
+        for key, value in [
+            ("source", {"string_value": EVIL}),
+            ("medium", {"int_value": "7"}),
+            ("campaign", {"double_value": 2.5}),
+            ("ga_session_id", {"float_value": 1.0}),
+            ("empty", {"string_value": None}),
+        ]
+    ]
+    path = folder / "edge.ndjson"
+    path.write_text(
+        "\n".join(
+            [
+                *lines[:4],
+                "",  # an empty line still counts as a line
+                lines[1],  # the same event again: the same hashed id
+                "not json at all",
+                json.dumps({k: v for k, v in row.items() if k != "event_timestamp"}),
+                json.dumps({k: v for k, v in row.items() if k != "event_name"}),
+                json.dumps({**row, "event_timestamp": "2024-03-01T09:00:00Z"}),
+                json.dumps(evil),
+                json.dumps({**row, "event_name": "typed", "event_params": params}),
+                json.dumps({**row, "event_name": "no_params", "event_params": None}),
+                lines[4][:50],  # truncated in the middle of the file
+                *lines[4:],
+            ]
+        )
+    )
+    return path
+
+
+def test_ga4_params_looked_up_in_the_list_give_the_tables_of_a_map_of_every_param(
+    monkeypatch, tmp_path
+):
+    edge = ga4_edge_cases(tmp_path)
+    gz = tmp_path / "golden.ndjson.gz"
+    gz.write_bytes(gzip.compress((GOLDEN / "ga4" / "events_20240301.ndjson").read_bytes()))
+    value = (
+        "coalesce(p.value.string_value, p.value.int_value,"
+        " cast(p.value.double_value as varchar), cast(p.value.float_value as varchar))"
+    )
+    results = []
+    for lookup in (
+        ga4._param,
+        lambda key: (
+            f"map_from_entries(list_transform(g.event_params, lambda p: {{'k': p.key, 'v': {value}}}))[{key!r}]"
+        ),
+    ):
+        monkeypatch.setattr(ga4, "_param", lookup)
+        with jl.open() as ws:
+            for path in (edge, gz, golden_parquet(tmp_path)):
+                ws.load_events(path, source="ga4")
+            results.append(tables(ws))
+    assert results[0] == results[1]
+    typed = [row for row in results[0]["events"] if row[4] == "typed"]
+    assert [row[5:10] for row in typed] == [["d1:1.0", "Unassigned", EVIL, "7", "2.5"]]
+
+
+def test_a_repeated_ga4_param_key_still_fails_the_whole_file(ws, tmp_path):
+    row = json.loads((GOLDEN / "ga4" / "events_20240301.ndjson").read_text().splitlines()[0])
+    row["event_params"] = row["event_params"] + row["event_params"][:1]
+    path = tmp_path / "twice.ndjson"
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(jl.DataError, match="Map keys must be unique"):
+        ws.load_events(path, source="ga4")
+    assert ws.info()["events"] == 0
+
+
+def test_a_copy_under_another_name_is_loaded_then_rolled_back_and_skipped(monkeypatch, tmp_path):
+    edge = ga4_edge_cases(tmp_path)
+    copy = tmp_path / f"{EVIL}.ndjson"
+    shutil.copy(edge, copy)
+    staged = []
+    load = loading._load
+    monkeypatch.setattr(loading, "_load", lambda *args: staged.append(args[2]) or load(*args))
+    with jl.open() as ws:
+        first = ws.load_events(edge, source="ga4")
+        before = tables(ws)
+        again = ws.load_events([copy, edge], source="ga4")
+        assert tables(ws) == before
+        views = ws.sql("select view_name from duckdb_views() where temporary and not internal")
+        assert views.empty
+    # rows, loaded, duplicates, rejected of the one load
+    assert [row[4:8] for row in before["loads"]] == [[19, 11, 1, 7]]
+    assert [f.status for f in again.files] == ["skipped (already loaded)"] * 2
+    assert {f.checksum for f in [*first.files, *again.files]} == {first.files[0].checksum}
+    # the copy was loaded before its checksum was known; the re-load of the same path was not
+    assert staged == [str(edge), str(copy)]
+
+
+def test_a_copy_that_its_reader_rejects_is_still_skipped(ws, tmp_path):
+    events = GOLDEN / "attribution" / "events.csv"
+    ws.load_events(events)
+    copy = tmp_path / "copy.csv"
+    shutil.copy(events, copy)
+    report = ws.load_events(copy, mapping={"event_name": "no such column"})
+    assert [f.status for f in report.files] == ["skipped (already loaded)"]
+    with pytest.raises(jl.DataError, match="no such column"):
+        ws.load_events(GOLDEN / "funnels" / "events.csv", mapping={"event_name": "no such column"})

@@ -37,6 +37,7 @@ from pathlib import Path
 from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import json_lines, parsed_lines, rejected_when_not_json, require_file
+from journeylib.sql import literal
 
 _KEY_VALUES = (
     '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"VARCHAR",'
@@ -63,13 +64,20 @@ def _flatten(params: str) -> str:
     return f"coalesce(to_json(map_from_entries(list_transform({params}, lambda p: {{'k': p.key, 'v': {value}}}))), '{{}}')"
 
 
-def _texts(params: str) -> str:
-    """SQL: a GA4 key/value list as a MAP of text values, for looking keys up."""
+def _param(key: str) -> str:
+    """SQL: the text value of the event parameter ``key`` (NULL when absent).
+
+    Looked up in the list (several times cheaper than building a MAP of every
+    parameter per row); a key given twice fails the load in :func:`_flatten`.
+    """
     value = (
         "coalesce(p.value.string_value, p.value.int_value,"
         " cast(p.value.double_value as varchar), cast(p.value.float_value as varchar))"
     )
-    return f"map_from_entries(list_transform({params}, lambda p: {{'k': p.key, 'v': {value}}}))"
+    return (
+        f"list_transform(list_filter(g.event_params, lambda p: p.key = {literal(key)}),"
+        f" lambda p: {value})[1]"
+    )
 
 
 def _rows(path: Path) -> tuple[str, list[object]]:
@@ -107,11 +115,9 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     traffic = "g.collected_traffic_source"
     last_click = "g.session_traffic_source_last_click.manual_campaign"
     gclid = f"{traffic}.gclid is not null"
-    source = f"coalesce({traffic}.manual_source, _params['source'], {last_click}.source, case when {gclid} then 'google' end)"
-    medium = f"coalesce({traffic}.manual_medium, _params['medium'], {last_click}.medium, case when {gclid} then 'cpc' end)"
-    campaign = (
-        f"coalesce({traffic}.manual_campaign_name, _params['campaign'], {last_click}.campaign_name)"
-    )
+    source = f"coalesce({traffic}.manual_source, {_param('source')}, {last_click}.source, case when {gclid} then 'google' end)"
+    medium = f"coalesce({traffic}.manual_medium, {_param('medium')}, {last_click}.medium, case when {gclid} then 'cpc' end)"
+    campaign = f"coalesce({traffic}.manual_campaign_name, {_param('campaign')}, {last_click}.campaign_name)"
     event_time = "make_timestamp(try_cast(g.event_timestamp as bigint))::timestamptz"
     properties = (
         "json_merge_patch(_raw, json_merge_patch(json_object('event_params', null,"
@@ -124,13 +130,12 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         f" {event_time} as event_time,"
         f" case when {event_time} is null then g.event_timestamp end as _time_raw, false as _time_naive,"
         " g.event_name as event_name,"
-        " g.user_pseudo_id || ':' || _params['ga_session_id'] as session_id,"
+        f" g.user_pseudo_id || ':' || {_param('ga_session_id')} as session_id,"
         f" null::varchar as channel, {source} as source, {medium} as medium, {campaign} as campaign,"
         " coalesce(g.ecommerce.purchase_revenue, g.event_value_in_usd) as revenue,"
         " null::varchar as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
-        f" from (select *, {_texts('g.event_params')} as _params from ("
-        f" {parsed_lines(rows, _STRUCTURE)}))"
+        f" from ({parsed_lines(rows, _STRUCTURE)})"
     )
     fields = {
         "event_time": "event_timestamp",
