@@ -1,9 +1,9 @@
 """Transitions (the directly-follows graph) against a brute-force oracle and hand-worked cases.
 
-Times: the engine's median and p95 are DuckDB's ``quantile_cont`` (linear
-interpolation between order statistics), which is ``numpy.quantile``'s default
-``method="linear"``; the oracle uses numpy, and the comparison allows only
-floating-point rounding. Times carry microseconds; durations are measured to the
+Times: the engine's median and p95 interpolate linearly between the order
+statistics of each edge's times, which is ``numpy.quantile``'s default
+``method="linear"`` (and DuckDB's ``quantile_cont``); the oracle uses numpy, and
+the comparison allows only floating-point rounding. Times carry microseconds; durations are measured to the
 millisecond (the same on every engine), so the oracle truncates each time to the millisecond.
 """
 
@@ -166,6 +166,25 @@ def test_transitions_hand_worked():
         ["c", END, 2, 1.0],
     ]
     assert r.table.median_seconds.isna().tolist() == [True, False, False, True]
+
+
+def test_quantiles_of_many_tied_and_few_times():
+    """Edges made 1, 2, 3, 7, 20 and 21 times, with tied gaps: numpy's linear quantiles."""
+    rng = np.random.default_rng(7)
+    rows, want = [], {}
+    for n in (1, 2, 3, 7, 20, 21):
+        gaps = [int(g) for g in rng.choice([0, 250, 1500, 1500, 60_000, 3_600_000], n)]
+        for k, gap in enumerate(gaps):
+            unit = f"u{n}_{k}"
+            rows.append((f"{unit}a", unit, unit, 0, f"x{n}"))
+            rows.append((f"{unit}b", unit, unit, gap * MILLI, f"y{n}"))
+        seconds = np.array(gaps) / 1000
+        want[(f"x{n}", f"y{n}")] = (np.quantile(seconds, 0.5), np.quantile(seconds, 0.95))
+    table = transitions(events(rows)).table.set_index(["source", "target"])
+    assert len(table) == len(want)
+    for edge, (median, p95) in want.items():
+        assert table.loc[edge, "median_seconds"] == pytest.approx(median, rel=1e-12)
+        assert table.loc[edge, "p95_seconds"] == pytest.approx(p95, rel=1e-12)
 
 
 def test_collapse_and_rename():
