@@ -108,7 +108,7 @@ def sequence_rows(
     ``group_by="unit", order_by=order``, several in one pass where they can.
     """
     _check_unit(unit)
-    rules = _rules(rename)
+    rules = rename_rules(rename)
     t = ev.table
     key = t.user_id if unit == "user" else t.session_id
     rows = t.filter([key.notnull(), t.event_time.notnull(), t.event_name.notnull()]).select(
@@ -127,8 +127,17 @@ def sequence_rows(
     return kept.drop("previous"), ["raw"]
 
 
-def _rules(rename: Mapping[str, str] | None) -> list[tuple[str, str]]:
-    """The rename rules, each pattern checked to be a valid regular expression."""
+def rename_rules(rename: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """The rename rules (pattern, group), each pattern checked to be a valid regular expression.
+
+    Examples
+    --------
+    >>> rename_rules({"^view_": "view"})
+    [('^view_', 'view')]
+    >>> rename_rules({"[": "x"})
+    Traceback (most recent call last):
+    journeylib.errors.ParameterError: ...
+    """
     if rename is None:
         return []
     if not isinstance(rename, Mapping):
@@ -239,7 +248,7 @@ def paths(
     """
     steps = whole_number("steps", steps, 2 if start is not None and end is not None else 1)
     top = whole_number("top", top, 1)
-    rules = _rules(rename)
+    rules = rename_rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
     _require(ev, rules, {"start": start, "end": end, "conversion": conversion})
     summary = path_summary(seq, start, end, steps, top, conversion)
@@ -459,7 +468,7 @@ def _tree(
     param = "after" if direction > 0 else "before"
     steps = whole_number("steps", steps, 1)
     top = whole_number("top", top, 1)
-    rules = _rules(rename)
+    rules = rename_rules(rename)
     if anchor is None:
         raise ParameterError(param, anchor, reason="Name the anchor event.")
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
@@ -595,7 +604,7 @@ def step_matrix(
         raise ParameterError(
             "before", before, reason="Steps before need an anchor event (anchor=...)."
         )
-    rules = _rules(rename)
+    rules = rename_rules(rename)
     seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
     _require(ev, rules, {"anchor": anchor})
     low = -before if anchor is not None else 1
@@ -725,5 +734,6 @@ __all__ = [
     "path_summary",
     "paths",
     "previous_steps",
+    "rename_rules",
     "step_matrix",
 ]

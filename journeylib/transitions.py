@@ -26,7 +26,7 @@ import pandas as pd
 from journeylib.durations import elapsed_between, elapsed_seconds, epoch_us, microsecond_parts
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
-from journeylib.paths import END, START, _rules, sequence_rows
+from journeylib.paths import END, START, rename_rules, sequence_rows
 from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 
@@ -78,7 +78,7 @@ def transitions(
     min_count = whole_number("min_count", min_count, 1)
     if not isinstance(endpoints, bool):
         raise ParameterError("endpoints", endpoints, allowed=[True, False])
-    rules = _rules(rename)
+    rules = rename_rules(rename)
     rows, order = sequence_rows(
         ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules)
     )

@@ -204,3 +204,26 @@ def test_explore_shows_a_tab_that_cannot_be_built_as_a_message(ev, monkeypatch):
     app.selected_index = 1
     (message,) = app.children[1].children
     assert "⚠ No events loaded." in message.value
+
+
+def test_the_package_serves_every_widget_lazily():
+    """``import journeylib`` loads neither ipywidgets nor altair; ``jl.<widget>`` loads them."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, journeylib as jl; print('ipywidgets' in sys.modules, 'altair' in sys.modules);"
+            " jl.funnel_widget; print('ipywidgets' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.split() == ["False", "False", "True"]
+    assert set(jl._WIDGETS) == set(widgets_module.__all__) - {"AnalysisPanel"}
+    for name in jl._WIDGETS:
+        assert getattr(jl, name) is getattr(widgets_module, name)
+        assert name in jl.__all__
