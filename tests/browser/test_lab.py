@@ -19,22 +19,35 @@ def titles(page) -> list[str]:
     return page.eval_on_selector_all(TITLES, "nodes => nodes.map(n => n.textContent)")
 
 
-def run_all(page, artifacts, name: str) -> None:
-    """Run all cells; the first request after a fresh start is sometimes ignored, so retry.
+#: a cell has started or run: its input prompt shows [*] or [n]
+STARTED = (
+    "() => [...document.querySelectorAll('.jp-InputPrompt')]"
+    ".some(n => /\\[(\\*|\\d+)\\]/.test(n.textContent))"
+)
 
-    The command's promise is not awaited: it settles only when every cell has run.
+
+def run_all(page, artifacts, name: str) -> None:
+    """Run all cells and wait for the first chart.
+
+    The first request after a fresh start is sometimes ignored (see
+    ../shared/NOTES.md), so it is repeated until a prompt shows ``[*]`` or
+    ``[n]``, instead of waiting for a chart that will not come. The command's
+    promise is not awaited: it settles only when every cell has run.
     """
-    for _ in range(3):
+    for _ in range(6):
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         try:
-            page.wait_for_selector(TITLES, timeout=90_000)
-            return
+            page.wait_for_function(STARTED, timeout=10_000)
+            break
         except Exception:
-            page.wait_for_timeout(1000)
-    page.screenshot(path=str(artifacts / f"{name}-never-drew.png"))
-    raise AssertionError(
-        f"the notebook's chart never drew: see {artifacts / (name + '-never-drew.png')}"
-    )
+            continue
+    try:
+        page.wait_for_selector(TITLES, timeout=120_000)
+    except Exception:
+        page.screenshot(path=str(artifacts / f"{name}-never-drew.png"))
+        raise AssertionError(
+            f"the notebook's chart never drew: see {artifacts / (name + '-never-drew.png')}"
+        ) from None
 
 
 def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifacts):
