@@ -41,6 +41,8 @@ COLUMNS = [
     "median_seconds",
     "p95_seconds",
 ]
+#: the time quantiles of each edge: column and fraction
+QUANTILES = {"median_seconds": 0.5, "p95_seconds": 0.95}
 
 
 def transitions(
@@ -185,10 +187,6 @@ def _edges(stepped: ir.Table, *, endpoints: bool) -> ir.Table:
     times = _quantiles(pairs)
     edges = counts.left_join(times, ["source", "target"])
     return edges.select("source", "target", "count", "users", *QUANTILES)
-
-
-#: the time quantiles of each edge: column and fraction
-QUANTILES = {"median_seconds": 0.5, "p95_seconds": 0.95}
 
 
 def _quantiles(pairs: ir.Table) -> ir.Table:
