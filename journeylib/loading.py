@@ -246,7 +246,7 @@ def _load(
     reason_case = " ".join(f"when {c.condition} then {c.reason}" for c in rules)
     try:
         with engine.transaction():
-            stage_kind = _create_stage(engine, plan)
+            drops = _create_stage(engine, plan)
             shaped = shape(engine) if shape is not None else "select * from _stage"
             engine.execute(
                 "create or replace temp view _checked as select *,"
@@ -278,8 +278,8 @@ def _load(
                 "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?, now())",
                 [origin, source, target, digest, rows, loaded, report.duplicates, rejected],
             )
-            engine.execute("drop view _checked")
-            engine.execute(f"drop {stage_kind} _stage")
+            for drop in ["drop view _checked", *drops]:
+                engine.execute(drop)
     except EngineError as err:
         raise DataError(
             f"could not be loaded as a {source} export: {err}. Nothing from this file was loaded.",
@@ -329,24 +329,55 @@ def _bytes(size: str) -> int | None:
         return None
 
 
-def _create_stage(engine: Engine, plan: Staged) -> str:
-    """Create ``_stage`` (the reader's rows without ``_raw``); return ``view`` or ``table``.
+def _create_stage(engine: Engine, plan: Staged) -> list[str]:
+    """Create ``_stage`` (the reader's rows without ``_raw``); return the statements
+    that drop what was created.
 
     A view cannot take bound parameters, so a rereadable plan's parameters are
     written into its SQL as literals; a plan whose parameters cannot be (or a
-    file that is not cheap to read again) is materialised as a table.
+    file that is not cheap to read again) is materialised as a table. Rows of a
+    plan with :attr:`Staged.positional_rows` are numbered by their row ids in
+    that table, which DuckDB assigns in file order while reading in parallel
+    (its ``preserve_insertion_order``).
     """
     inlined = _inline(plan.sql, plan.params) if plan.rereadable and STAGE_VIEWS else None
     if inlined is not None:
         engine.execute(
             f"create or replace temp view _stage as select * exclude (_raw) from ({inlined})"
         )
-        return "view"
+        return ["drop view _stage"]
+    if not plan.positional_rows:
+        engine.execute(
+            f"create or replace temp table _stage as select * exclude (_raw) from ({plan.sql})",
+            plan.params,
+        )
+        return ["drop table _stage"]
+    with _insertion_order_kept(engine):
+        engine.execute(
+            "create or replace temp table _stage_rows as"
+            f" select * exclude (_row, _raw), _raw is null as _blank from ({plan.sql})",
+            plan.params,
+        )
+    # row ids count on from a base (a large one inside a transaction), one per row
+    first = int(engine.scalar("select coalesce(min(rowid), 0) from _stage_rows"))
     engine.execute(
-        f"create or replace temp table _stage as select * exclude (_raw) from ({plan.sql})",
-        plan.params,
+        "create or replace temp view _stage as"
+        f" select rowid - {first} + 1 as _row, * exclude (_blank) from _stage_rows where not _blank"
     )
-    return "table"
+    return ["drop view _stage", "drop table _stage_rows"]
+
+
+@contextmanager
+def _insertion_order_kept(engine: Engine) -> Iterator[None]:
+    """Keep DuckDB's ``preserve_insertion_order`` on (its default) while rows are staged."""
+    if engine.scalar("select current_setting('preserve_insertion_order')"):
+        yield
+        return
+    engine.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        engine.execute("SET preserve_insertion_order = false")
 
 
 def _inline(sql: str, params: Sequence[object]) -> str | None:
@@ -409,6 +440,7 @@ def _word(sql: str, i: int) -> bool:
 
 def _reject(engine: Engine, plan: Staged, origin: str) -> int:
     """Move failing rows to ``rejected``, re-reading the raw text of just those rows."""
+    row = "row_number() over ()" if plan.positional_rows else "_row"
     engine.execute(
         "create or replace temp table _rejects as"
         " select _row, _field, _reason from _checked where _reason is not null"
@@ -417,7 +449,7 @@ def _reject(engine: Engine, plan: Staged, origin: str) -> int:
     if count:
         engine.execute(
             "insert into rejected select ?, r._row, r._field, r._reason, s._raw"
-            f" from _rejects r left join (select _row, _raw from ({plan.sql})) s using (_row)",
+            f" from _rejects r left join (select {row} as _row, _raw from ({plan.sql})) s using (_row)",
             [origin, *plan.params],
         )
     engine.execute("drop table _rejects")

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from journeylib.engine import Engine
 
 #: Columns an event reader's SELECT must produce, in this order.
-#: ``_row`` is the 1-based row (line) in the file, ``_raw`` the row as text,
+#: ``_row`` is the 1-based row (line) in the file (NULL when the pipeline
+#: numbers the rows, see :attr:`Staged.positional_rows`), ``_raw`` the row as text,
 #: ``_reject_field``/``_reject_reason`` a problem the reader found itself,
 #: ``_time_raw`` the timestamp as written, ``_time_naive`` whether it had no
 #: zone, ``_revenue_raw`` the revenue as written.
@@ -66,6 +67,12 @@ class Staged:
     #: pipeline then stages the rows as a view over the file instead of
     #: materialising them, and reads only the columns each step needs.
     rereadable: bool = False
+    #: True when ``_row`` is NULL in the SELECT, whose rows come one per row of
+    #: the file in file order (a NULL ``_raw`` marks a blank line: counted, not
+    #: loaded). The pipeline numbers them by position as it stages them, which
+    #: keeps the read on every core; ``row_number() over ()`` in the SELECT
+    #: would hold it to one.
+    positional_rows: bool = False
 
 
 EventReader = Callable[["Engine", Path, ReadOptions], Staged]

@@ -94,4 +94,4 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         "user_id": "user_id",
         "revenue": "revenue",
     }
-    return Staged(sql, [*time_params, *params], fields)
+    return Staged(sql, [*time_params, *params], fields, positional_rows=True)

@@ -36,6 +36,11 @@ def require_file(path: Path) -> None:
         raise DataError("the file is empty: there is nothing to load", file=str(path))
 
 
+def is_parquet(path: Path) -> bool:
+    """Whether ``path`` names a Parquet file (else it is read as text)."""
+    return path.name.lower().endswith(".parquet")
+
+
 def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: Path) -> None:
     """Raise a DataError naming the first mapped column missing from the file, with the closest one."""
     for canonical, source in mapping.items():
@@ -50,10 +55,11 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: Pa
 
 
 def json_lines(path: Path) -> tuple[str, list[object]]:
-    """A SELECT of ``_row``, ``_raw`` and ``_doc`` (JSON, NULL when invalid) per line.
+    """A SELECT of ``_row`` and ``_raw`` per line of a JSON-lines file.
 
-    Empty lines are skipped but still counted, so ``_row`` is the line number.
-    Gzipped files (``.gz``) are read as they are.
+    One row per line in file order, ``_row`` NULL: the pipeline numbers them
+    (:attr:`Staged.positional_rows`). An empty line has a NULL ``_raw``: it is
+    counted, not loaded. Gzipped files (``.gz``) are read as they are.
 
     Examples
     --------
@@ -62,11 +68,9 @@ def json_lines(path: Path) -> tuple[str, list[object]]:
     ['events.ndjson']
     """
     sql = (
-        "select _row, _raw, case when json_valid(_raw) then _raw::json end as _doc from ("
-        " select row_number() over () as _row, line as _raw"
+        "select null::bigint as _row, nullif(line, '') as _raw"
         " from read_csv(?, columns={'line': 'VARCHAR'}, header=false, delim=e'\\x1e\\x1f',"
         f" quote='', escape='', auto_detect=false, {LINE_BUFFERS})"
-        ") where _raw <> ''"
     )
     return sql, [str(path)]
 
@@ -77,26 +81,18 @@ def parsed_lines(rows: str, structure: str) -> str:
     return f"select _row, _raw, try(from_json(_raw, {literal(structure)})) as g from ({rows})"
 
 
-def rejected_when_not_json() -> str:
-    """SQL for the ``_reject_field`` and ``_reject_reason`` of a row ``g`` could not parse."""
-    return (
-        "case when g is null then 'line' end as _reject_field,"
-        f" case when g is null then {bad_json_reason()} end as _reject_reason"
-    )
+def rejected_when_not_json(*problems: tuple[str, str, str]) -> str:
+    """SQL for the ``_reject_field`` and ``_reject_reason`` of a row ``g`` could not
+    parse, or else of the first of ``problems`` (field, SQL condition, SQL reason) that holds."""
+    cases = [("line", "g is null", bad_json_reason()), *problems]
+    field = " ".join(f"when {condition} then {literal(name)}" for name, condition, _ in cases)
+    reason = " ".join(f"when {condition} then {why}" for _, condition, why in cases)
+    return f"case {field} end as _reject_field, case {reason} end as _reject_reason"
 
 
 def bad_json_reason() -> str:
     """SQL for the reason given to a line that is not valid JSON."""
     return literal("not valid JSON (a truncated or corrupted line)")
-
-
-def text_rows(path: Path, columns: list[str] | None = None) -> tuple[str, list[object]]:
-    """A SELECT of every CSV column as text, plus ``_row`` and ``_raw`` (the row as JSON).
-
-    ``_row`` counts data rows from 1 (the header is not a row).
-    """
-    sql = f"select row_number() over () as _row, *, to_json(t)::varchar as _raw from read_csv(?, {CSV_OPTIONS}) t"
-    return sql, [str(path)]
 
 
 def parse_time(text: str, tz: str | None) -> tuple[str, list[object]]:

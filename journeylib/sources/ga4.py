@@ -23,7 +23,8 @@ Field mapping, from Google's documented export schema:
   int stays a JSON number) and ``user_properties`` flattened the same way
   into an object. A parameter named like a top-level field replaces it.
 
-Rejected rows: a line that is not JSON (field ``line``); an
+Rejected rows: a line that is not JSON (field ``line``); a key missing or
+given twice in ``event_params`` or ``user_properties`` (that field); an
 ``event_timestamp`` missing or not a number (field ``event_timestamp``, via
 the pipeline's time check); a missing ``event_name``. GA4 times are UTC, so
 no time zone applies. The file kind is chosen by extension: ``.parquet``
@@ -36,7 +37,13 @@ from pathlib import Path
 
 from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
-from journeylib.sources.common import json_lines, parsed_lines, rejected_when_not_json, require_file
+from journeylib.sources.common import (
+    is_parquet,
+    json_lines,
+    parsed_lines,
+    rejected_when_not_json,
+    require_file,
+)
 from journeylib.sql import literal
 
 _KEY_VALUES = (
@@ -56,19 +63,40 @@ _STRUCTURE = (
 
 
 def _flatten(params: str) -> str:
-    """SQL: a GA4 key/value list as a JSON object of typed values."""
+    """SQL: the text of a JSON object of a GA4 key/value list's typed values.
+
+    A parameter without a value is left out. Written as text (four times
+    cheaper than a MAP turned into JSON): ``json_merge_patch`` reads it, so
+    only its values matter, not its spacing or number format.
+    """
     value = (
-        "coalesce(to_json(p.value.string_value), to_json(try_cast(p.value.int_value as bigint)),"
+        "coalesce(to_json(p.value.string_value), cast(try_cast(p.value.int_value as bigint) as varchar),"
         " to_json(p.value.float_value), to_json(p.value.double_value))"
     )
-    return f"coalesce(to_json(map_from_entries(list_transform({params}, lambda p: {{'k': p.key, 'v': {value}}}))), '{{}}')"
+    pairs = f"list_transform({params}, lambda p: to_json(p.key) || ':' || {value})"
+    return f"coalesce('{{' || array_to_string({pairs}, ',') || '}}', '{{}}')"
+
+
+def _bad_keys(field: str) -> tuple[str, str, str]:
+    """A reader check: a key/value list with a key missing or given twice.
+
+    Such a row cannot become one JSON object of parameters, so it is rejected
+    with the key named.
+    """
+    keys = f"list_transform(g.{field}, lambda p: p.key)"
+    repeated = f"list_filter({keys}, lambda k, i: list_position({keys}, k) < i)[1]"
+    reason = (
+        f"case when list_position({keys}, null) > 0 then 'a parameter has no key'"
+        f" else 'parameter ' || to_json({repeated}) || ' is given more than once' end"
+    )
+    return field, f"list_unique({keys}) <> len(g.{field})", reason
 
 
 def _param(key: str) -> str:
     """SQL: the text value of the event parameter ``key`` (NULL when absent).
 
     Looked up in the list (several times cheaper than building a MAP of every
-    parameter per row); a key given twice fails the load in :func:`_flatten`.
+    parameter per row); a row with a key given twice is rejected (:func:`_bad_keys`).
     """
     value = (
         "coalesce(p.value.string_value, p.value.int_value,"
@@ -82,7 +110,7 @@ def _param(key: str) -> str:
 
 def _rows(path: Path) -> tuple[str, list[object]]:
     """``_row`` and ``_raw`` (the row as JSON text) of an NDJSON or Parquet export."""
-    if path.name.lower().endswith(".parquet"):
+    if is_parquet(path):
         return (
             "select file_row_number + 1 as _row,"
             " json_merge_patch(to_json(t), '{\"file_row_number\": null}')::varchar as _raw"
@@ -119,13 +147,17 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     medium = f"coalesce({traffic}.manual_medium, {_param('medium')}, {last_click}.medium, case when {gclid} then 'cpc' end)"
     campaign = f"coalesce({traffic}.manual_campaign_name, {_param('campaign')}, {last_click}.campaign_name)"
     event_time = "make_timestamp(try_cast(g.event_timestamp as bigint))::timestamptz"
+    # Two patches in turn: the first drops event_params and flattens
+    # user_properties, the second adds the parameters (none without a value, so
+    # it never removes a field): the object json_merge_patch(_raw,
+    # json_merge_patch(first, second)) gave, without building the first as JSON.
     properties = (
-        "json_merge_patch(_raw, json_merge_patch(json_object('event_params', null,"
-        f" 'user_properties', {_flatten('g.user_properties')}), {_flatten('g.event_params')}))"
+        f"""json_merge_patch(_raw, '{{"event_params":null,"user_properties":' ||"""
+        f" {_flatten('g.user_properties')} || '}}', {_flatten('g.event_params')})"
     )
     sql = (
         "select _row, _raw,"
-        f" {rejected_when_not_json()},"
+        f" {rejected_when_not_json(_bad_keys('event_params'), _bad_keys('user_properties'))},"
         " null::varchar as event_id, g.user_id as user_id, g.user_pseudo_id as anonymous_id,"
         f" {event_time} as event_time,"
         f" case when {event_time} is null then g.event_timestamp end as _time_raw, false as _time_naive,"
@@ -142,4 +174,4 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         "event_name": "event_name",
         "user_id": "user_pseudo_id",
     }
-    return Staged(sql, params, fields)
+    return Staged(sql, params, fields, positional_rows=not is_parquet(path))

@@ -15,6 +15,7 @@ from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
     CSV_OPTIONS,
     is_naive,
+    is_parquet,
     parse_time,
     require_columns,
     require_file,
@@ -31,12 +32,8 @@ def file_columns(engine: Engine, path: Path) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in rows}
 
 
-def _is_parquet(path: Path) -> bool:
-    return path.name.lower().endswith(".parquet")
-
-
 def _relation(path: Path) -> tuple[str, list[object]]:
-    if _is_parquet(path):
+    if is_parquet(path):
         return "read_parquet(?) t", [str(path)]
     return f"read_csv(?, {CSV_OPTIONS}) t", [str(path)]
 
@@ -123,8 +120,8 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
             f"case when {own} is not null and not json_valid({own}) then 'not a JSON object' end"
         )
     relation, relation_params = _relation(path)
-    row = "row_number() over ()"
-    if _is_parquet(path):  # the reader's own row number: no ordered window needed
+    row = "null::bigint"  # numbered by the pipeline (positional_rows)
+    if is_parquet(path):  # the reader's own row number: no ordered window needed
         relation = relation.replace("read_parquet(?)", "read_parquet(?, file_row_number=true)")
         row = "file_row_number + 1"
     raw = "json_object(" + ", ".join(f"{literal(c)}, t.{ident(c)}" for c in columns) + ")::varchar"
@@ -146,5 +143,9 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     )
     # time_sql appears twice (value and raw text), so its parameters are bound twice
     return Staged(
-        sql, [*params, *params, *relation_params], dict(mapping), rereadable=_is_parquet(path)
+        sql,
+        [*params, *params, *relation_params],
+        dict(mapping),
+        rereadable=is_parquet(path),
+        positional_rows=not is_parquet(path),
     )

@@ -82,4 +82,4 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         "user_id": "distinct_id",
         "revenue": "revenue",
     }
-    return Staged(sql, params, fields)
+    return Staged(sql, params, fields, positional_rows=True)

@@ -92,4 +92,4 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         "user_id": "userId",
         "revenue": "properties.revenue",
     }
-    return Staged(sql, [*time_params, *params], fields)
+    return Staged(sql, [*time_params, *params], fields, positional_rows=True)

@@ -112,12 +112,12 @@ def stage(
         else "'{}'::json"
     )
     sql = (
-        "select row_number() over () as _row, to_json(t)::varchar as _raw,"
+        "select null::bigint as _row, to_json(t)::varchar as _raw,"
         " null::varchar as _reject_field, null::varchar as _reject_reason, "
         + ", ".join(selects)
         + f", {properties} as properties from read_csv(?, {CSV_OPTIONS}) t"
     )
-    return Staged(sql, [*params, str(path)], dict(mapping)), checks
+    return Staged(sql, [*params, str(path)], dict(mapping), positional_rows=True), checks
 
 
 def column(name: str) -> str:
