@@ -17,6 +17,7 @@ from journeylib.errors import DataError, JourneyError, ParameterError
 from journeylib.funnels import MODES
 
 Handler = Callable[[argparse.Namespace], int]
+DEMO_MARK = ".journeylib-demo"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -307,8 +308,7 @@ def _demo(args: argparse.Namespace) -> int:
     from journeylib import datasets
     from journeylib.report import run_report
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _demo_folder(args.out)
     db = out / "journeys.duckdb"
     db.unlink(missing_ok=True)
     with jl.open(db) as ws:
@@ -320,6 +320,32 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"workspace: {db}")
     print(f"report:    {folder / 'report.html'} (tables in {folder / 'tables'})")
     return 0
+
+
+def _demo_folder(out: str) -> Path:
+    """The demo's folder, once it is known to hold nothing but an earlier demo.
+
+    The demo replaces ``journeys.duckdb`` and ``report/`` in it, so a folder
+    holding anything else is refused rather than overwritten.
+    """
+    from journeylib.report_folder import is_report_folder
+
+    folder = Path(out)
+    mark = folder / DEMO_MARK
+    ours = not folder.exists() or (
+        folder.is_dir()
+        and (not any(folder.iterdir()) or mark.exists() or is_report_folder(folder / "report"))
+    )
+    if not ours:
+        raise ParameterError(
+            "--out",
+            out,
+            reason="It holds files an earlier demo did not write, and the demo replaces "
+            "journeys.duckdb and report/ in it. Give a new or empty folder.",
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    mark.touch()
+    return folder
 
 
 def _print_summary(summary: dict[str, object]) -> None:

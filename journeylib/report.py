@@ -29,6 +29,7 @@ import yaml
 from journeylib.errors import JourneyError, ParameterError
 from journeylib.loading import MIMETYPE as LOAD_MIMETYPE
 from journeylib.privacy import shared_results
+from journeylib.report_folder import GENERATOR, MANIFEST, checked_out
 from journeylib.result import MIMETYPE as RESULT_MIMETYPE
 
 
@@ -139,15 +140,21 @@ def run_report(
     counting fewer than ``min_cell_size`` people blanked and marked (0 keeps
     them all), and user ids left out unless ``show_user_ids``.
 
+    ``out`` is replaced as a whole, so it must be new, empty or an earlier
+    report's folder, and never a folder holding the notebook, a file named by
+    a parameter, the current folder or the home folder
+    (:func:`~journeylib.report_folder.checked_out`).
+
     Returns ``out``. Raises ParameterError for unknown or mistyped parameters
-    (before anything runs) and ReportError naming the failing cell.
+    or an ``out`` that is not safe to replace (before anything runs) and
+    ReportError naming the failing cell.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     source = _existing(notebook)
     values = coerce_parameters(parameters or {}, notebook_parameters(source))
-    target = Path(out).resolve()
+    target = checked_out(out, [source, *_named_paths(values)])
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     started = time.time()
@@ -221,6 +228,7 @@ def _publish(
         if cell.cell_type == "code"
     ]
     manifest = {
+        "generator": GENERATOR,
         "notebook": str(source),
         "parameters": json.loads(json.dumps(dict(values), default=str)),
         "inputs": inputs,
@@ -231,7 +239,12 @@ def _publish(
         "seconds": round(time.time() - started, 3),
         "cells": cells,
     }
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def _named_paths(values: Mapping[str, object]) -> list[Path]:
+    """The parameter values that name an existing file or folder (a workspace, a stage map)."""
+    return [Path(v) for v in values.values() if isinstance(v, str) and v and Path(v).exists()]
 
 
 def _source_position(executed: Path, index: int) -> int:

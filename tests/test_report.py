@@ -147,3 +147,84 @@ def test_shared_results_still_draw_their_charts_without_the_suppressed_cells():
     assert "<svg" in shared.chart_svg() and "unavailable" not in shared.chart_svg()
     quality = jl.data_quality(jl.datasets.sample_or("")).shared()
     assert "<svg" in quality.chart_svg()  # its chart reads a (shared) extra table
+
+
+def user_folder(folder: Path) -> dict[str, str]:
+    """A folder of the user's own files; returns them to compare after the run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"notes.txt": "mine", "data.csv": "a,b\n1,2\n"}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return files
+
+
+def contents(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in folder.iterdir() if p.is_file()}
+
+
+def test_out_dot_in_a_folder_of_user_files_is_refused_and_nothing_is_touched(
+    tmp_path, monkeypatch, capsys
+):
+    home = tmp_path / "work"
+    files = user_folder(home)
+    book = notebook(home)
+    monkeypatch.chdir(home)
+    assert main(["report", str(book), "--out", "."]) == 2
+    assert "It is the current folder" in capsys.readouterr().err
+    assert contents(home) == {**files, "report.ipynb": book.read_text()}
+    assert sorted(p.name for p in home.iterdir()) == ["data.csv", "notes.txt", "report.ipynb"]
+    assert [p.name for p in tmp_path.iterdir()] == ["work"]  # no work folder left beside it
+
+
+@pytest.mark.parametrize("kind", ["folder", "file", "link"])
+def test_an_existing_out_that_is_not_a_report_folder_is_refused(tmp_path, capsys, kind):
+    book = notebook(tmp_path)
+    mine = tmp_path / "mine"
+    files = user_folder(mine)
+    out = {"folder": mine, "file": mine / "notes.txt", "link": tmp_path / "link"}[kind]
+    if kind == "link":
+        out.symlink_to(mine)
+    assert main(["report", str(book), "--out", str(out)]) == 2
+    assert "not a report folder journeylib wrote" in capsys.readouterr().err
+    assert contents(mine) == files
+
+
+@pytest.mark.parametrize("holds", ["home", "notebook", "workspace", "current"])
+def test_out_above_the_home_notebook_workspace_or_current_folder_is_refused(
+    tmp_path, monkeypatch, capsys, holds
+):
+    # Each folder carries a journeylib manifest, so only the "holds it" rule can refuse it.
+    top = tmp_path / "top"
+    inner = top / "inner"
+    inner.mkdir(parents=True)
+    (top / "manifest.json").write_text('{"generator": "journeylib report"}')
+    files = user_folder(inner)
+    book = notebook(inner if holds == "notebook" else tmp_path)
+    params = ["-p", "title", str(inner / "data.csv")] if holds == "workspace" else []
+    if holds == "home":
+        monkeypatch.setenv("HOME", str(inner))
+    if holds == "current":
+        monkeypatch.chdir(inner)
+    assert main(["report", str(book), *params, "--out", str(top)]) == 2
+    assert "which a report run must not replace" in capsys.readouterr().err
+    assert contents(inner) == {
+        **files,
+        **({"report.ipynb": book.read_text()} if holds == "notebook" else {}),
+    }
+
+
+def test_an_empty_folder_or_an_earlier_report_is_replaced(tmp_path):
+    book = notebook(tmp_path)
+    (tmp_path / "out").mkdir()
+    out = run_report(book, {"steps": "2"}, tmp_path / "out")
+    assert json.loads((out / "manifest.json").read_text())["generator"] == "journeylib report"
+    out = run_report(book, {"steps": "3"}, tmp_path / "out")
+    assert len(pd.read_csv(out / "tables" / "weekly.csv")) == 3
+
+
+def test_the_demo_refuses_a_folder_of_user_files(tmp_path, capsys):
+    files = user_folder(tmp_path / "mine")
+    (tmp_path / "mine" / "journeys.duckdb").write_text("not the demo's")
+    assert main(["demo", "--out", str(tmp_path / "mine")]) == 2
+    assert "holds files an earlier demo did not write" in capsys.readouterr().err
+    assert contents(tmp_path / "mine") == {**files, "journeys.duckdb": "not the demo's"}
