@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import platform
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ import yaml
 from journeylib.errors import JourneyError, ParameterError
 from journeylib.loading import MIMETYPE as LOAD_MIMETYPE
 from journeylib.privacy import shared_results
-from journeylib.report_folder import GENERATOR, MANIFEST, checked_out
+from journeylib.report_folder import GENERATOR, MANIFEST, Publication, checked_out
 from journeylib.result import MIMETYPE as RESULT_MIMETYPE
 
 
@@ -155,11 +153,9 @@ def run_report(
     source = _existing(notebook)
     values = coerce_parameters(parameters or {}, notebook_parameters(source))
     target = checked_out(out, [source, *_named_paths(values)])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     started = time.time()
-    try:
-        executed = work / source.name
+    with Publication(target) as run:
+        executed = run.work / source.name
         try:
             with shared_results(min_cell_size, show_user_ids=show_user_ids):
                 papermill.execute_notebook(
@@ -178,11 +174,8 @@ def run_report(
                 f"{err.ename}: {err.evalue}. The previous report in {target} is unchanged."
             ) from None
         sharing = {"min_cell_size": min_cell_size, "show_user_ids": show_user_ids}
-        _publish(work, executed, source, values, started, sharing)
-        _swap(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        _publish(run.work, executed, source, values, started, sharing)
+        run.publish()
     return target
 
 
@@ -264,17 +257,6 @@ def _source_position(executed: Path, index: int) -> int:
 def _offline(html: str) -> str:
     """Drop script tags that load from the network: the report must open offline."""
     return re.sub(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>", "", html)
-
-
-def _swap(work: Path, target: Path) -> None:
-    """Put ``work`` in place of ``target``; at every moment one complete report exists."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{time.time_ns()}")
-        target.rename(old)
-    work.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _versions() -> dict[str, str]:

@@ -1,23 +1,37 @@
-"""The folder a report is published into, and what may never be taken for one.
+"""The folder a report is published into, and how a new report replaces the last.
 
 A report run replaces its ``out`` folder as a whole, so before anything runs
 :func:`checked_out` makes sure that replacing it can lose nothing of the
 user's: ``out`` must be new, empty, or a report folder this tool wrote
 (recognised by its ``manifest.json``), and never the home folder, the current
 folder, or a folder holding the notebook or a file the run reads.
+
+``out`` is a symbolic link to one complete version kept beside it, in
+``.<name>.reports/``. :class:`Publication` writes the new version there and
+publishes it by replacing the link in one atomic rename, so at every moment
+``out`` is a complete report, old or new. A lock in that folder lets one run
+publish at a time (another is refused with a message, its notebook not run),
+and each run first removes what killed runs left there.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
+import secrets
+import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 
 from journeylib.errors import ParameterError
 
 MANIFEST = "manifest.json"
 GENERATOR = "journeylib report"
+LOCK = "lock"
 
 
 def checked_out(out: str | Path, protected: Iterable[str | Path] = ()) -> Path:
@@ -57,7 +71,11 @@ def checked_out(out: str | Path, protected: Iterable[str | Path] = ()) -> Path:
                 reason=f"{holds} {what} ({path}), which a report run must not replace. "
                 "Give a folder of its own, for example reports/weekly.",
             )
-    if target.is_symlink() or (target.exists() and not _replaceable(target)):
+    if target.is_symlink():
+        ours = _published(target) is not None
+    else:
+        ours = not target.exists() or _replaceable(target)
+    if not ours:
         raise ParameterError(
             "out",
             str(out),
@@ -92,6 +110,144 @@ def is_report_folder(folder: Path) -> bool:
     return manifest.get("generator") == GENERATOR or written_before_the_mark
 
 
+class Publication:
+    """One run's claim on a report folder: the lock, the new version, its atomic publish.
+
+    Entering takes the folder's lock (or refuses: another run is publishing),
+    removes what killed runs left and makes an empty version folder,
+    :attr:`work`, for the run to write into. :meth:`publish` makes ``target``
+    point at it in one rename and removes the versions before it. Leaving
+    without publishing removes the version; leaving always releases the lock.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "weekly"
+    >>> with Publication(target) as run:
+    ...     _ = (run.work / "report.html").write_text("<p>week 1</p>")
+    ...     run.publish()
+    >>> (target / "report.html").read_text()
+    '<p>week 1</p>'
+    >>> sorted(p.name for p in target.parent.iterdir())
+    ['.weekly.reports', 'weekly']
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.store = target.with_name(f".{target.name}.reports")
+        self.work = self.store / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+        self._lock: int | None = None
+
+    def __enter__(self) -> Publication:
+        self.store.mkdir(parents=True, exist_ok=True)
+        self._lock = _locked(self.store / LOCK, self.target)
+        try:
+            self._remove_all_but(_published(self.target))
+            for leftover in _legacy_leftovers(self.target):
+                shutil.rmtree(leftover, ignore_errors=True)
+            self.work.mkdir()  # with the user's umask, unlike a temporary folder
+        except BaseException:
+            os.close(self._lock)
+            raise
+        return self
+
+    def publish(self) -> None:
+        """Make ``target`` the new version in one atomic rename; remove the old ones."""
+        link = self.store / f"link-{self.work.name}"
+        link.symlink_to(f"{self.store.name}/{self.work.name}")
+        if self.target.is_dir() and not self.target.is_symlink():
+            # A report folder from before versions were kept: moved aside once,
+            # the one moment without a report at ``target``.
+            self.target.rename(self.store / f"legacy-{self.work.name}")
+        os.replace(link, self.target)
+        _sync(self.target.parent)
+        self._remove_all_but(self.work.name)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if _published(self.target) != self.work.name:
+                shutil.rmtree(self.work, ignore_errors=True)
+        finally:
+            if self._lock is not None:
+                os.close(self._lock)
+
+    def _remove_all_but(self, current: str | None) -> None:
+        for entry in self.store.iterdir():
+            if entry.name in {LOCK, current}:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _legacy_leftovers(target: Path) -> list[Path]:
+    """Folders that killed runs left beside ``target`` before reports were versioned.
+
+    Those runs worked in ``.<name>.<8 random characters>`` and moved the last
+    report aside as ``.<name>.old-<nanoseconds>``. Only folders holding nothing
+    but what a run writes (a report, or part of one) are taken for theirs.
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(old-\d+|[a-z0-9_]{{8}})")
+    return [
+        entry
+        for entry in target.parent.iterdir()
+        if pattern.fullmatch(entry.name)
+        and entry.is_dir()
+        and not entry.is_symlink()
+        and (
+            is_report_folder(entry)
+            or all(
+                part.name in {"tables", "report.html"} or part.suffix == ".ipynb"
+                for part in entry.iterdir()
+            )
+        )
+    ]
+
+
+def _locked(path: Path, target: Path) -> int:
+    """An open descriptor holding ``path``'s exclusive lock; released when closed or killed."""
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(handle, 200, 0).decode(errors="replace").strip()
+        os.close(handle)
+        raise ParameterError(
+            "out",
+            str(target),
+            reason=f"Another report run ({holder or 'a running process'}) is publishing into "
+            "this folder. Its report will be complete when it ends; run again then, or give "
+            "another --out.",
+        ) from None
+    os.ftruncate(handle, 0)
+    os.pwrite(handle, f"pid {os.getpid()}, started {time.strftime('%H:%M:%S')}".encode(), 0)
+    return handle
+
+
+def _published(target: Path) -> str | None:
+    """The name of the version ``target`` links to, when it links into its own store."""
+    if not target.is_symlink():
+        return None
+    store, _, version = os.readlink(target).partition("/")
+    ours = store == f".{target.name}.reports" and version and "/" not in version
+    return version if ours else None
+
+
+def _sync(folder: Path) -> None:
+    """Flush ``folder``'s entries to disk, so the rename survives a power cut."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def _replaceable(folder: Path) -> bool:
     return folder.is_dir() and (is_report_folder(folder) or not any(folder.iterdir()))
 
@@ -104,4 +260,4 @@ def _absolute(out: str | Path) -> Path:
     return lexical.parent.resolve() / lexical.name
 
 
-__all__ = ["GENERATOR", "MANIFEST", "checked_out", "is_report_folder"]
+__all__ = ["GENERATOR", "MANIFEST", "Publication", "checked_out", "is_report_folder"]

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -23,12 +28,13 @@ BODY = [
 ]
 
 
-def notebook(tmp_path: Path) -> Path:
+def notebook(tmp_path: Path, *more: str) -> Path:
+    """The test report notebook, with ``more`` code cells at its end."""
     book = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(PARAMETERS)
     params.metadata["tags"] = ["parameters"]
     book.cells = [nbformat.v4.new_markdown_cell("# Test report"), params]
-    book.cells += [nbformat.v4.new_code_cell(code) for code in BODY]
+    book.cells += [nbformat.v4.new_code_cell(code) for code in [*BODY, *more]]
     book.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -108,7 +114,10 @@ def test_a_failing_run_names_the_cell_and_leaves_the_previous_report(tmp_path):
     ):
         run_report(book, {"steps": "5", "fail": "true"}, tmp_path / "out")
     assert (out / "tables" / "weekly.csv").read_text() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+    assert sorted(p.name for p in (tmp_path / ".out.reports").iterdir()) == [
+        "lock",
+        os.readlink(out).split("/")[1],
+    ]  # the failed run's version is gone
 
 
 @pytest.mark.parametrize(
@@ -228,3 +237,107 @@ def test_the_demo_refuses_a_folder_of_user_files(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "mine")]) == 2
     assert "holds files an earlier demo did not write" in capsys.readouterr().err
     assert contents(tmp_path / "mine") == {**files, "journeys.duckdb": "not the demo's"}
+
+
+def versions(out: Path) -> list[str]:
+    """What the report's store holds besides its lock."""
+    return sorted(
+        p.name for p in out.with_name(f".{out.name}.reports").iterdir() if p.name != "lock"
+    )
+
+
+def test_a_report_is_a_link_to_one_complete_version_published_with_the_users_umask(tmp_path):
+    book = notebook(tmp_path)
+    out = tmp_path / "out"
+    previous = os.umask(0o002)
+    try:
+        run_report(book, {"steps": "2"}, out)
+        first = os.readlink(out)
+        run_report(book, {"steps": "3"}, out)
+    finally:
+        os.umask(previous)
+    assert out.is_symlink() and os.readlink(out) != first
+    assert os.readlink(out) == f".out.reports/{versions(out)[0]}" and len(versions(out)) == 1
+    assert len(pd.read_csv(out / "tables" / "weekly.csv")) == 3
+    assert (out.resolve().stat().st_mode & 0o777, (out / "tables").stat().st_mode & 0o777) == (
+        0o775,
+        0o775,
+    )
+    assert {(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()} == {0o664}
+
+
+def test_a_report_folder_from_before_versions_becomes_a_link(tmp_path):
+    book = notebook(tmp_path)
+    legacy = tmp_path / "out"
+    legacy.mkdir()
+    (legacy / "manifest.json").write_text('{"versions": {"journeylib": "0.1.0"}}')
+    (legacy / "report.html").write_text("old")
+    # what killed runs of the two-rename swap left: a report moved aside, a half-run
+    manifest = '{"generator": "journeylib report"}'
+    for leftover, name, text in [
+        (".out.old-1733390000", "manifest.json", manifest),
+        (".out.k2j4_9xq", "report.ipynb", "{}"),
+    ]:
+        (tmp_path / leftover).mkdir()
+        (tmp_path / leftover / name).write_text(text)
+    user_folder(tmp_path / ".out.mystuff")  # the user's, though named alike
+    out = run_report(book, {"steps": "2"}, legacy)
+    assert out.is_symlink() and (out / "report.html").read_text() != "old"
+    assert len(versions(out)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [
+        ".out.mystuff",
+        ".out.reports",
+    ]
+
+
+def cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "journeylib.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_a_version_beside(out: Path, known: list[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        store = out.with_name(f".{out.name}.reports")
+        if store.exists() and set(versions(out)) - set(known):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the run never started its version")
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_the_last_report_and_the_next_run_removes_its_leftovers(tmp_path):
+    book = notebook(tmp_path, "import time\ntime.sleep(30)")
+    (tmp_path / "quick").mkdir()
+    quick = notebook(tmp_path / "quick")
+    out = tmp_path / "out"
+    run_report(quick, {"steps": "2"}, out)
+    published = versions(out)
+    run = cli("report", str(book), "-p", "steps", "5", "--out", str(out))
+    wait_for_a_version_beside(out, published)
+    time.sleep(1)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert len(pd.read_csv(out / "tables" / "weekly.csv")) == 2  # the last report, complete
+    assert len(versions(out)) == 2  # and the killed run's version beside it
+    run_report(quick, {"steps": "3"}, out)
+    assert len(pd.read_csv(out / "tables" / "weekly.csv")) == 3
+    assert len(versions(out)) == 1
+
+
+@pytest.mark.slow
+def test_two_runs_to_one_folder_publish_one_report_and_the_other_is_told(tmp_path):
+    book = notebook(tmp_path, "import time\ntime.sleep(3)")
+    out = tmp_path / "out"
+    first = cli("report", str(book), "-p", "steps", "2", "--out", str(out))
+    wait_for_a_version_beside(out, [])
+    second = cli("report", str(book), "-p", "steps", "4", "--out", str(out))
+    assert second.wait(60) == 2
+    assert "Another report run (pid" in second.stderr.read()
+    assert first.wait(120) == 0
+    assert len(pd.read_csv(out / "tables" / "weekly.csv")) == 2
+    assert len(versions(out)) == 1
