@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("files", nargs="+", metavar="FILE")
     load.set_defaults(handler=_load)
 
+    unload = commands.add_parser(
+        "unload", help="remove loaded files' rows, rejected rows and ledger entries"
+    )
+    unload.add_argument("--db", required=True, help="workspace file")
+    unload.add_argument("files", nargs="+", metavar="FILE", help="a file as it was loaded")
+    unload.set_defaults(handler=_unload)
+
     info = commands.add_parser("info", help="summarise a workspace")
     info.add_argument("--db", required=True)
     info.add_argument("--format", choices=["table", "json"], default="table")
@@ -151,6 +158,15 @@ def _load(args: argparse.Namespace) -> int:
     with jl.open(args.db, channel_rules=args.channels) as ws:
         report = ws.load_events(args.files, source=args.source, mapping=args.mapping, tz=args.tz)
     print(report)
+    return 0
+
+
+def _unload(args: argparse.Namespace) -> int:
+    if not Path(args.db).is_file():
+        raise ParameterError("--db", args.db, reason="No such workspace file.")
+    with jl.open(args.db) as ws:
+        for name in args.files:
+            print(ws.unload(name))
     return 0
 
 

@@ -20,7 +20,7 @@ from journeylib import loading
 from journeylib.channels import ChannelRule, case_sql
 from journeylib.engine import Engine
 from journeylib.schema import EVENT_COLUMNS
-from journeylib.sources import ReadOptions, Staged, event_readers
+from journeylib.sources import ReadOptions, Staged, event_readers, sniff
 from journeylib.sql import literal
 
 _INSERTED = [c for c in EVENT_COLUMNS if c != "origin"]
@@ -39,8 +39,8 @@ def load_event_file(
     reader = event_readers()[source]
 
     def after(engine: Engine) -> None:
-        stitched = _stitch(engine)
-        _sessionize(engine, session_timeout_us, stitched)
+        stitched = _stitch(engine, str(path))
+        sessionize(engine, session_timeout_us, stitched)
 
     return loading.load_file(
         engine,
@@ -54,6 +54,7 @@ def load_event_file(
         shape=lambda engine: _canonical(engine, source, rules),
         after_insert=after,
         notes=lambda engine: _time_notes(engine, options.tz),
+        advice=lambda: sniff.advice(path, source),
     )
 
 
@@ -123,8 +124,20 @@ def _checks(plan: Staged) -> list[loading.Check]:
     ]
 
 
-def _stitch(engine: Engine) -> list[str]:
-    """Record identities seen in this load and move anonymous events; return stitched users."""
+def _stitch(engine: Engine, origin: str) -> list[str]:
+    """Record identities seen in this load and move anonymous events; return stitched users.
+
+    Each identity the file shows is noted in ``identity_origins`` with the
+    file, and whether this file created it, so that unloading the file can
+    undo exactly the identities no other file shows.
+    """
+    engine.execute(
+        "insert into identity_origins select distinct anonymous_id, user_id, ?,"
+        " anonymous_id not in (select anonymous_id from identities)"
+        " from _checked where _reason is null and anonymous_id is not null"
+        " and user_id <> anonymous_id",
+        [origin],
+    )
     engine.execute(
         "insert into identities select anonymous_id, arg_min(user_id, event_time), min(event_time)"
         " from _checked where _reason is null and anonymous_id is not null"
@@ -146,13 +159,13 @@ def _stitch(engine: Engine) -> list[str]:
     return stitched
 
 
-def _sessionize(engine: Engine, timeout_us: int, stitched: list[str]) -> None:
-    """Derive sessions for events without one, and redo derived ones of touched users."""
+def sessionize(engine: Engine, timeout_us: int, touched: list[str]) -> None:
+    """Derive sessions for events without one, and redo the derived ones of ``touched`` users."""
     engine.execute(
         "create or replace temp table _session_users as"
         " select distinct user_id from events where session_id is null"
         " union select unnest(?::varchar[])",
-        [stitched],
+        [touched],
     )
     if not engine.scalar("select count(*) from _session_users"):
         return

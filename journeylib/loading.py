@@ -167,8 +167,13 @@ def load_file(
     shape: Callable[[Engine], str] | None = None,
     after_insert: Callable[[Engine], None] | None = None,
     notes: Callable[[Engine], list[str]] | None = None,
+    advice: Callable[[], str] | None = None,
 ) -> FileReport:
     """Load one file into ``target`` in one transaction (see the module docstring).
+
+    A file none of whose rows could be loaded raises a DataError naming the
+    first rejected row and what ``advice`` says (the likely right source):
+    nothing is kept and the ledger is untouched, so the corrected load reads it.
 
     The reader's rows are materialised once as ``_stage`` (without ``_raw``,
     which is read again only for rejected rows); when the reader says the file
@@ -206,6 +211,7 @@ def load_file(
                     shape,
                     after_insert,
                     notes,
+                    advice,
                 )
         except (_AlreadyLoaded, JourneyError):  # a loaded file is skipped, even if it fails now
             if not _loaded(engine, checksum, target):
@@ -240,6 +246,7 @@ def _load(
     shape: Callable[[Engine], str] | None,
     after_insert: Callable[[Engine], None] | None,
     notes: Callable[[Engine], list[str]] | None,
+    advice: Callable[[], str] | None,
 ) -> FileReport:
     rules = checks(plan)
     field_case = " ".join(f"when {c.condition} then {literal(c.field)}" for c in rules)
@@ -256,6 +263,8 @@ def _load(
             )
             rows = engine.scalar("select count(*) from _stage")
             rejected = _reject(engine, plan, origin)
+            if rows and rejected == rows:
+                raise _nothing_loadable(engine, origin, source, rows, advice)
             loaded = _insert(engine, target, columns, key, origin)
             if after_insert is not None:
                 after_insert(engine)
@@ -286,6 +295,22 @@ def _load(
             file=origin,
         ) from None
     return report
+
+
+def _nothing_loadable(
+    engine: Engine, origin: str, source: str, rows: int, advice: Callable[[], str] | None
+) -> DataError:
+    """The error for a file whose every row was rejected (raised inside its transaction)."""
+    row, name, reason = engine.rows(
+        "select row, field, reason from rejected where origin = ? order by row limit 1", [origin]
+    )[0]
+    hint = advice() if advice is not None else ""
+    return DataError(
+        f"none of its {rows} rows could be loaded with source {source!r} (row {row}, field"
+        f" {name}: {reason}). {hint + ' ' if hint else ''}Nothing from this file was loaded"
+        " and it is not recorded as loaded, so a corrected load will read it.",
+        file=origin,
+    )
 
 
 @contextmanager

@@ -3,8 +3,10 @@
 ``events`` is the table every analysis reads. Beside it: ``spend``,
 ``customers`` (CRM deals), ``feedback`` (surveys and tickets), ``rejected``
 (rows that could not be loaded, with the reason), ``loads`` (one row per
-loaded file, so a re-load is recognised) and ``identities`` (anonymous ids
-that a person later identified from).
+loaded file, so a re-load is recognised), ``identities`` (anonymous ids
+that a person later identified from) and ``identity_origins`` (which loaded
+file showed each identity, and which file created it, so unloading a file
+undoes only what it alone taught).
 """
 
 from __future__ import annotations
@@ -87,6 +89,13 @@ IDENTITY_COLUMNS: dict[str, str] = {
     "identified_at": "TIMESTAMPTZ",
 }
 
+IDENTITY_ORIGIN_COLUMNS: dict[str, str] = {
+    "anonymous_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "origin": "VARCHAR",
+    "created": "BOOLEAN",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "events": EVENT_COLUMNS,
     "spend": SPEND_COLUMNS,
@@ -95,6 +104,7 @@ TABLES: dict[str, dict[str, str]] = {
     "rejected": REJECTED_COLUMNS,
     "loads": LOAD_COLUMNS,
     "identities": IDENTITY_COLUMNS,
+    "identity_origins": IDENTITY_ORIGIN_COLUMNS,
 }
 
 

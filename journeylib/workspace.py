@@ -17,6 +17,7 @@ from journeylib.events import Events
 from journeylib.ingest import load_event_file
 from journeylib.schema import create_statements
 from journeylib.sources import ReadOptions, crm, event_readers, feedback, spend
+from journeylib.unload import UnloadReport, unload_file
 from journeylib.yamlfile import read_mapping
 
 PathLike = str | Path
@@ -123,6 +124,26 @@ class Workspace:
                 for p in _files(paths)
             ]
         )
+
+    def unload(self, origin: PathLike) -> UnloadReport:
+        """Remove a loaded file's rows, rejected rows and ledger entry, in one transaction.
+
+        ``origin`` is the file as it was loaded (its path as given then, the
+        same path written another way, or a file with the same bytes).
+        Identities only that file showed are forgotten and derived sessions
+        redone; after it, loading the file again reads it afresh.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "e.csv"
+        >>> _ = path.write_text("user_id,event_name,event_time\\nu1,open,2024-01-01T10:00:00Z\\n")
+        >>> ws = open()
+        >>> _ = ws.load_events(path)
+        >>> ws.unload(path).removed["events"], ws.info()["events"]
+        (1, 0)
+        """
+        return unload_file(self.engine, origin, self.session_timeout_us)
 
     def _report(self, files: list[loading.FileReport]) -> loading.LoadReport:
         return loading.LoadReport(

@@ -171,11 +171,12 @@ def test_missing_fields_and_bad_timestamps_are_rejected_by_their_ga4_field(ws, t
         timeless,
         {**row, "event_timestamp": "2024-03-01T09:00:00Z"},
         {**row, "event_timestamp": True},
+        row,  # one good row: a file none of whose rows load is refused whole
     ]
     path = tmp_path / "bad.ndjson"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report = ws.load_events(path, source="ga4")
-    assert report.loaded == 0
+    assert report.loaded == 1
     assert report.rejected_rows[["row", "field", "reason"]].values.tolist() == [
         [1, "event_name", "missing event name"],
         [2, "event_timestamp", "missing timestamp"],
