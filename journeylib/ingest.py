@@ -21,6 +21,7 @@ from journeylib.channels import ChannelRule, case_sql
 from journeylib.engine import Engine
 from journeylib.schema import EVENT_COLUMNS
 from journeylib.sources import ReadOptions, Staged, event_readers, sniff
+from journeylib.sources.common import zone_problem
 from journeylib.sql import literal
 
 _INSERTED = [c for c in EVENT_COLUMNS if c != "origin"]
@@ -101,12 +102,15 @@ def _checks(plan: Staged) -> list[loading.Check]:
     def name(column: str) -> str:
         return plan.fields.get(column, column)
 
+    zone = zone_problem("_time_raw")
+
     return [
         loading.Check(
             name("event_time"),
             "event_time is null and _time_raw is null",
             literal("missing timestamp"),
         ),
+        loading.Check(name("event_time"), f"event_time is null and {zone[0]}", zone[1]),
         loading.Check(
             name("event_time"),
             "event_time is null",

@@ -26,6 +26,7 @@ from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
     json_lines,
+    number,
     parse_time,
     parsed_lines,
     rejected_when_not_json,
@@ -84,7 +85,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         f" false as _time_naive, g.event_type as event_name, {session} as session_id,"
         f" null::varchar as channel, {utm('utm_source')} as source, {utm('utm_medium')} as medium,"
         f" {utm('utm_campaign')} as campaign,"
-        f" try_cast({revenue} as double) as revenue, {revenue} as _revenue_raw,"
+        f" {number(revenue)} as revenue, {revenue} as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
         f" from ({parsed_lines(rows, _STRUCTURE)})"
     )

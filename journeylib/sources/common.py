@@ -27,6 +27,59 @@ LINE_BUFFERS = "max_line_size=100000000, buffer_size=200000000"
 #: Matches a timestamp string that carries its own zone (Z or an offset).
 ZONED = r"(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
 
+#: Matches a timestamp string ending in a zone name: an IANA name
+#: (``America/New_York``) or an abbreviation (``EST``). ``AM``/``PM`` are not zones.
+ZONE_NAMED = r"\s([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)$"
+_NOT_A_ZONE = r"(?i)\s[ap]\.?m\.?$"
+
+#: A timestamp written without a zone: an ISO date, optionally a time. DuckDB's
+#: cast ignores trailing text ("10:00 PM" would read as 10:00), so nothing else
+#: is cast as a naive time.
+NAIVE = r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+#: ... or one on a 12-hour clock.
+TWELVE_HOUR = [
+    "%Y-%m-%d %I:%M:%S %p",
+    "%Y-%m-%d %I:%M %p",
+    "%Y-%m-%dT%I:%M:%S %p",
+    "%Y-%m-%dT%I:%M %p",
+]
+
+#: Time-zone abbreviations read as their UTC offsets: those of North America,
+#: Europe, and a few of Asia and Oceania that have one meaning. Abbreviations
+#: with several (CST: US Central or China; IST: India, Ireland or Israel; BST:
+#: British Summer or Bangladesh; AST: Atlantic or Arabia) are not guessed: such
+#: rows are rejected, asking for an offset or an IANA name.
+ZONE_ABBREVIATIONS = {
+    "EST": "-05:00",
+    "EDT": "-04:00",
+    "CDT": "-05:00",
+    "MST": "-07:00",
+    "MDT": "-06:00",
+    "PST": "-08:00",
+    "PDT": "-07:00",
+    "AKST": "-09:00",
+    "AKDT": "-08:00",
+    "HST": "-10:00",
+    "WET": "+00:00",
+    "WEST": "+01:00",
+    "CET": "+01:00",
+    "CEST": "+02:00",
+    "EET": "+02:00",
+    "EEST": "+03:00",
+    "MSK": "+03:00",
+    "JST": "+09:00",
+    "KST": "+09:00",
+    "HKT": "+08:00",
+    "SGT": "+08:00",
+    "AWST": "+08:00",
+    "ACST": "+09:30",
+    "ACDT": "+10:30",
+    "AEST": "+10:00",
+    "AEDT": "+11:00",
+    "NZST": "+12:00",
+    "NZDT": "+13:00",
+}
+
 
 def require_file(path: Path) -> None:
     """Raise a DataError unless ``path`` is a readable, non-empty file."""
@@ -98,26 +151,104 @@ def bad_json_reason() -> str:
 def parse_time(text: str, tz: str | None) -> tuple[str, list[object]]:
     """SQL turning timestamp text into TIMESTAMPTZ (UTC); naive text is read in ``tz``.
 
-    Returns the expression and its bound parameters. Unparseable text gives NULL.
+    Text may end in Z, an offset, UTC/GMT, an IANA zone name
+    (``2024-01-01T10:00:00 America/New_York``, daylight time honoured) or one
+    of :data:`ZONE_ABBREVIATIONS`; naive text is an ISO date and time
+    (:data:`NAIVE`) or one on a 12-hour clock. Returns the expression and its bound
+    parameters. Unparseable text, or an unknown or ambiguous zone, gives NULL
+    (:func:`zone_problem` says why).
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> expr, params = parse_time("t", None)
+    >>> texts = ["2024-07-01T10:00:00 America/New_York", "2024-01-01 10:00:00 EST",
+    ...          "2024-01-01T10:00:00 IST", "2024-01-01T10:00:00", "2024-01-01 10:00 PM",
+    ...          "2024-01-01 10:00:00 123"]
+    >>> [str(r[0]) for r in duckdb.sql(f"select {expr} from unnest({texts}) u(t)").fetchall()]
+    ['2024-07-01 14:00:00+00:00', '2024-01-01 15:00:00+00:00', 'None', '2024-01-01 10:00:00+00:00', '2024-01-01 22:00:00+00:00', 'None']
     """
-    zoned = f"regexp_matches(trim({text}), {literal(ZONED)})"
+    trimmed = f"trim({text})"
+    zone = f"regexp_extract({trimmed}, {literal(ZONE_NAMED)}, 1)"
+    offset = " ".join(
+        f"when {literal(name)} then {literal(value)}" for name, value in ZONE_ABBREVIATIONS.items()
+    )
+    without_zone = f"regexp_replace({trimmed}, {literal(ZONE_NAMED)}, '')"
     naive_zone = "?" if tz else "'UTC'"
     expr = (
-        f"case when {zoned} then try_cast(trim({text}) as timestamptz)"
-        f" else timezone({naive_zone}, try_cast(trim({text}) as timestamp)) end"
+        f"case when regexp_matches({trimmed}, {literal(ZONED)}) then try_cast({trimmed} as timestamptz)"
+        f" when {_zone_named(trimmed)} then case"
+        f"  when contains({zone}, '/') then try_cast({trimmed} as timestamptz)"
+        f"  else try_cast({without_zone} || (case upper({zone}) {offset} end) as timestamptz) end"
+        f" else timezone({naive_zone}, case"
+        f"  when regexp_full_match({trimmed}, {literal(NAIVE)}) then try_cast({trimmed} as timestamp)"
+        f"  when regexp_matches({trimmed}, {literal(_NOT_A_ZONE)})"
+        f"  then try_strptime({trimmed}, {_formats(TWELVE_HOUR)}) end) end"
     )
     return expr, ([tz] if tz else [])
 
 
+def _formats(formats: list[str]) -> str:
+    return "[" + ", ".join(literal(f) for f in formats) + "]"
+
+
+def zone_problem(text: str) -> tuple[str, str]:
+    """SQL (condition, reason) for timestamp text whose zone name is unknown or ambiguous.
+
+    Meant for rows whose parsed time is NULL: it says why, where "not a valid
+    timestamp" would not.
+    """
+    trimmed = f"trim({text})"
+    zone = f"regexp_extract({trimmed}, {literal(ZONE_NAMED)}, 1)"
+    condition = f"{text} is not null and {_zone_named(trimmed)}"
+    reason = (
+        f"{literal('unknown or ambiguous time zone ')} || {zone} ||"
+        + literal(
+            " (write an offset such as -05:00, an IANA name such as America/New_York,"
+            " or one of " + ", ".join(ZONE_ABBREVIATIONS) + "): "
+        )
+        + f" || {text}"
+    )
+    return condition, reason
+
+
+def _zone_named(trimmed: str) -> str:
+    return (
+        f"(regexp_matches({trimmed}, {literal(ZONE_NAMED)})"
+        f" and not regexp_matches({trimmed}, {literal(_NOT_A_ZONE)}))"
+    )
+
+
 def is_naive(text: str) -> str:
-    """SQL that is true when timestamp text carries no zone."""
-    return f"({text} is not null and not regexp_matches(trim({text}), {literal(ZONED)}))"
+    """SQL that is true when timestamp text carries no zone (no offset and no zone name)."""
+    trimmed = f"trim({text})"
+    return (
+        f"({text} is not null and not regexp_matches({trimmed}, {literal(ZONED)})"
+        f" and not {_zone_named(trimmed)})"
+    )
 
 
-def epoch_time(number: str, unit: str) -> str:
+def finite(value: str) -> str:
+    """SQL keeping a DOUBLE only when it is finite: NaN and infinities are no amount.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> duckdb.sql(f"select {finite('x')} from unnest([1.5, 'nan'::double, 'inf'::double]) u(x)").fetchall()
+    [(1.5,), (None,), (None,)]
+    """
+    return f"case when isfinite({value}) then {value} end"
+
+
+def number(text: str) -> str:
+    """SQL turning number text into a finite DOUBLE, else NULL (``NaN``, ``inf`` included)."""
+    return finite(f"try_cast({text} as double)")
+
+
+def epoch_time(seconds: str, unit: str) -> str:
     """SQL turning an epoch number (``s``, ``ms`` or ``us``) into TIMESTAMPTZ."""
     factor = {"s": "1000000", "ms": "1000", "us": "1"}[unit]
-    return f"make_timestamp(cast(try_cast({number} as double) * {factor} as bigint))::timestamptz"
+    return f"make_timestamp(try_cast({number(seconds)} * {factor} as bigint))::timestamptz"
 
 
 def column(name: str) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 from journeylib.engine import Engine
 from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
+    finite,
     is_parquet,
     json_lines,
     parsed_lines,
@@ -45,6 +46,9 @@ from journeylib.sources.common import (
     require_file,
 )
 from journeylib.sql import literal
+
+#: the event's revenue: GA4's purchase revenue, else its value in USD
+_REVENUE = "coalesce(g.ecommerce.purchase_revenue, g.event_value_in_usd)"
 
 _KEY_VALUES = (
     '[{"key":"VARCHAR","value":{"string_value":"VARCHAR","int_value":"VARCHAR",'
@@ -164,8 +168,8 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         " g.event_name as event_name,"
         f" g.user_pseudo_id || ':' || {_param('ga_session_id')} as session_id,"
         f" null::varchar as channel, {source} as source, {medium} as medium, {campaign} as campaign,"
-        " coalesce(g.ecommerce.purchase_revenue, g.event_value_in_usd) as revenue,"
-        " null::varchar as _revenue_raw,"
+        f" {finite(_REVENUE)} as revenue,"
+        f" case when not isfinite({_REVENUE}) then cast({_REVENUE} as varchar) end as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
         f" from ({parsed_lines(rows, _STRUCTURE)})"
     )

@@ -16,6 +16,7 @@ from journeylib.sources.common import (
     CSV_OPTIONS,
     is_naive,
     is_parquet,
+    number,
     parse_time,
     require_columns,
     require_file,
@@ -125,7 +126,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         relation = relation.replace("read_parquet(?)", "read_parquet(?, file_row_number=true)")
         row = "file_row_number + 1"
     raw = "json_object(" + ", ".join(f"{literal(c)}, t.{ident(c)}" for c in columns) + ")::varchar"
-    revenue = f"try_cast({text('revenue')} as double)"
+    revenue = number(text("revenue"))
     # the raw texts of time and revenue are only needed (and only computed) for failing rows
     sql = (
         f"select {row} as _row, {raw} as _raw,"

@@ -25,6 +25,7 @@ from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
     epoch_time,
     json_lines,
+    number,
     parsed_lines,
     rejected_when_not_json,
     require_file,
@@ -72,7 +73,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         f" {epoch_time(seconds, 's')} as event_time, {p}.time as _time_raw, false as _time_naive,"
         " g.event as event_name, null::varchar as session_id, null::varchar as channel,"
         f" {p}.utm_source as source, {p}.utm_medium as medium, {p}.utm_campaign as campaign,"
-        f" try_cast({revenue} as double) as revenue, {revenue} as _revenue_raw,"
+        f" {number(revenue)} as revenue, {revenue} as _revenue_raw,"
         " case when g is not null then coalesce(json_extract(_raw, '$.properties'), '{}') end as properties"
         f" from ({parsed_lines(rows, _STRUCTURE)})"
     )

@@ -26,6 +26,7 @@ from journeylib.sources import ReadOptions, Staged
 from journeylib.sources.common import (
     is_naive,
     json_lines,
+    number,
     parse_time,
     parsed_lines,
     rejected_when_not_json,
@@ -82,7 +83,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         f" {event_time} as event_time, {stamp} as _time_raw, {is_naive(stamp)} as _time_naive,"
         f" {name} as event_name, null::varchar as session_id, null::varchar as channel,"
         f" {campaign}.source as source, {campaign}.medium as medium, {campaign}.name as campaign,"
-        f" try_cast({revenue} as double) as revenue, {revenue} as _revenue_raw,"
+        f" {number(revenue)} as revenue, {revenue} as _revenue_raw,"
         f" case when g is not null then {properties} end as properties"
         f" from ({parsed_lines(rows, _STRUCTURE)})"
     )

@@ -20,9 +20,11 @@ from journeylib.sources import Staged
 from journeylib.sources.common import (
     CSV_OPTIONS,
     is_naive,
+    number,
     parse_time,
     require_columns,
     require_file,
+    zone_problem,
 )
 from journeylib.sql import ident, literal
 
@@ -95,6 +97,9 @@ def stage(
             checks.append(
                 Check(label, f"coalesce(trim({text}), '') = ''", literal(f"missing {field.name}"))
             )
+        if field.kind == "time":
+            condition, reason = zone_problem(text)
+            checks.append(Check(label, f"{ident(field.name)} is null and {condition}", reason))
         if field.kind != "text":
             checks.append(
                 Check(
@@ -134,7 +139,7 @@ def _typed(raw: str, kind: str, tz: str | None) -> tuple[str, list[object]]:
     if kind == "date":
         return f"try_cast(trim({raw}) as date)", []
     if kind == "number":
-        return f"try_cast(replace(trim({raw}), ',', '') as double)", []
+        return number(f"replace(trim({raw}), ',', '')"), []
     return f"nullif(trim({raw}), '')", []
 
 
