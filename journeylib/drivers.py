@@ -30,7 +30,7 @@ from scipy import stats
 
 from journeylib.durations import Duration, interval, parse_duration
 from journeylib.errors import ParameterError, whole_number
-from journeylib.events import Events
+from journeylib.events import Events, property_json
 from journeylib.funnels import require_steps, step_rules, unit_levels
 from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
@@ -171,7 +171,9 @@ def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list
     own = inside.filter(~inside.event_name.isin(step_names))
     parts = [own.select("unit", kind=ibis.literal("event"), value=own.event_name)]
     for name in columns:  # values count on the step events too: the device at checkout
-        value = inside[name].cast("string") if name in t.columns else inside.properties[name].str
+        value = (
+            inside[name].cast("string") if name in t.columns else property_json(inside, name).str
+        )
         parts.append(inside.select("unit", kind=ibis.literal(name), value=value))
     every = ibis.union(*parts, distinct=False)
     return every.filter(every.value.notnull()).distinct()

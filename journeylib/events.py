@@ -19,6 +19,7 @@ import pandas as pd
 from journeylib.engine import Engine
 from journeylib.errors import ParameterError
 from journeylib.schema import EVENT_COLUMNS
+from journeylib.sql import json_path
 
 Predicate: TypeAlias = "ir.BooleanValue | Callable[[ir.Table], ir.BooleanValue]"
 
@@ -83,8 +84,11 @@ class Events:
         return replace(self, table=table.filter(conditions)) if conditions else self
 
     def prop(self, name: str) -> ir.StringValue:
-        """A ``properties`` field as text, for use in :meth:`where` and breakdowns."""
-        return self.table.properties[name].str
+        """A ``properties`` key's text value, for use in :meth:`where` and breakdowns.
+
+        ``name`` is a key (``$browser``, ``a.b``), as :func:`property_json` reads it.
+        """
+        return property_json(self.table, name).str
 
     def value(self, name: str, *, param: str = "by") -> ir.StringValue:
         """A column, or else a ``properties`` key, as text (for breakdowns and cohorts).
@@ -133,9 +137,39 @@ class Events:
         return self.engine.run(expr.limit(limit) if limit else expr, what="reading events")
 
 
+def property_json(t: ir.Table, name: str) -> ir.JSONValue:
+    """A ``properties`` key's value, ``name`` read as a key, never as a JSON path.
+
+    ``$browser`` is the key ``$browser`` and ``a.b`` the key ``a.b``. Where an
+    event has no key of that name, a dotted name reaches the nested key
+    (``device.category``: the ``category`` of ``device``). On engines other
+    than DuckDB the name is handed to the engine's own JSON lookup.
+
+    Examples
+    --------
+    >>> t = ibis.table({"properties": "json"}, name="events")
+    >>> '$."$browser"' in ibis.to_sql(t.select(b=property_json(t, "$browser")))
+    True
+    """
+    if not _keys_are_quoted(t):
+        return t.properties[name]
+    field = t.properties[json_path(name)]
+    if "." in name:
+        field = ibis.coalesce(field, t.properties[json_path(*name.split("."))])
+    return field
+
+
+def _keys_are_quoted(t: ir.Table) -> bool:
+    """Whether ``t`` runs on DuckDB (or on no engine yet), whose JSON paths quote keys."""
+    try:
+        return str(ibis.get_backend(t).name) == "duckdb"
+    except Exception:  # an unbound table: compiled to DuckDB's SQL
+        return True
+
+
 def property_text(t: ir.Table, name: str) -> ir.StringValue:
     """A ``properties`` key as text: numbers and booleans as written, a JSON null as NULL."""
-    field = t.properties[name]
+    field = property_json(t, name)
     text = field.cast("string")
     return ibis.coalesce(field.str, ibis.cases((text != "null", text)))
 
