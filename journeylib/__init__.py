@@ -14,7 +14,13 @@ from journeylib import datasets, stages
 from journeylib.attribution import attribution
 from journeylib.drivers import drivers
 from journeylib.drop_off import drop_off
-from journeylib.errors import DataError, EngineError, JourneyError, ParameterError
+from journeylib.errors import (
+    DataError,
+    EngineError,
+    JourneyError,
+    ParameterError,
+    WorkspaceError,
+)
 from journeylib.events import Events
 from journeylib.funnel_stats import compare_funnels, time_to_convert, trended_funnel
 from journeylib.funnels import funnel
@@ -65,6 +71,7 @@ __all__ = [
     "Result",
     "Stages",
     "Workspace",
+    "WorkspaceError",
     "__version__",
     "attribution",
     "attribution_widget",

@@ -7,7 +7,6 @@ rule can never inject SQL.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -16,6 +15,8 @@ from pathlib import Path
 import yaml
 
 from journeylib.errors import DataError
+from journeylib.sql import regex_error
+from journeylib.yamlfile import read_yaml
 
 FIELDS = ("source", "medium", "campaign")
 _KEYS = {"channel", "direct", *FIELDS}
@@ -49,10 +50,7 @@ def load_rules(
         raw: object = yaml.safe_load(text)
     elif isinstance(spec, str | Path):
         origin = str(spec)
-        try:
-            raw = yaml.safe_load(Path(spec).read_text("utf-8"))
-        except (OSError, yaml.YAMLError) as err:
-            raise DataError(f"cannot read channel rules: {err}", file=origin) from None
+        raw = read_yaml(spec, "channel rules")
     else:
         raw = list(spec)
     if not isinstance(raw, list) or not raw:
@@ -72,12 +70,14 @@ def _rule(item: object, origin: str, index: int) -> ChannelRule:
     for field in FIELDS:
         if field in item:
             pattern = str(item[field])
-            try:
-                re.compile(pattern)
-            except re.error as err:
+            problem = regex_error(pattern)
+            if problem:
                 raise DataError(
-                    f"bad regular expression: {err}", file=origin, row=index, field=field
-                ) from None
+                    f"bad regular expression {pattern!r} (DuckDB's RE2: {problem})",
+                    file=origin,
+                    row=index,
+                    field=field,
+                )
             patterns.append((field, pattern))
     return ChannelRule(str(item["channel"]), tuple(patterns), bool(item.get("direct", False)))
 

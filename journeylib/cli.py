@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import journeylib as jl
-from journeylib.errors import DataError, JourneyError, ParameterError
+from journeylib.errors import DataError, JourneyError, ParameterError, WorkspaceError
 from journeylib.funnels import MODES
 
 Handler = Callable[[argparse.Namespace], int]
@@ -33,12 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (DataError, ParameterError) as err:
+    except (DataError, ParameterError, WorkspaceError) as err:
         print(f"journeylib: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (| head): it had what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except JourneyError as err:
         print(f"journeylib: {err}", file=sys.stderr)
-        return 2 if "No workspace" in str(err) or "open for writing" in str(err) else 1
+        return 1
     except KeyboardInterrupt:
         print("journeylib: interrupted", file=sys.stderr)
         return 1
@@ -58,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--mapping", help="YAML: canonical column -> export column (csv/parquet)")
     load.add_argument("--tz", help="time zone of timestamps written without one (default UTC)")
+    load.add_argument(
+        "--delimiter", help="CSV field separator, e.g. ';' or '\\t' (default: sniffed)"
+    )
     load.add_argument("--channels", help="YAML channel rules replacing the defaults")
     load.add_argument("files", nargs="+", metavar="FILE")
     load.set_defaults(handler=_load)
@@ -156,7 +163,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> int:
     with jl.open(args.db, channel_rules=args.channels) as ws:
-        report = ws.load_events(args.files, source=args.source, mapping=args.mapping, tz=args.tz)
+        report = ws.load_events(
+            args.files,
+            source=args.source,
+            mapping=args.mapping,
+            tz=args.tz,
+            delimiter=args.delimiter,
+        )
     print(report)
     return 0
 

@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from journeylib.errors import EngineError, JourneyError
+from journeylib.errors import EngineError, WorkspaceError
 from journeylib.privacy import MIN_CELL_SIZE_VARIABLE
 
 Params = Sequence[object] | None
@@ -77,17 +77,23 @@ class Engine:
         """Open a DuckDB file (created when missing) or an in-memory database."""
         target = Path(path) if path is not None else None
         if target is not None and read_only and not target.exists():
-            raise JourneyError(f"No workspace at {target}: load some exports into it first.")
+            raise WorkspaceError(f"No workspace at {target}: load some exports into it first.")
         try:
             con = duckdb.connect(str(target) if target else ":memory:", read_only=read_only)
         except duckdb.IOException as err:
             if "lock" in str(err).lower():
-                raise JourneyError(
+                raise WorkspaceError(
                     f"The workspace {target} is open for writing in another process "
-                    "(a notebook or a running load). Close it there, or open it here with "
-                    "read_only=True."
+                    "(a notebook or a running load), and DuckDB lets no other process open "
+                    "it then, not even to read. Close it there (ws.close() in a notebook) or "
+                    "wait for the load to end, then try again."
                 ) from None
-            raise EngineError(f"Cannot open the workspace {target}: {err}") from None
+            if "not a valid duckdb database" in str(err).lower():
+                raise WorkspaceError(
+                    f"{target} is not a DuckDB workspace file. Give the workspace's path, or a "
+                    "new file name to create one."
+                ) from None
+            raise EngineError(f"Cannot open the workspace {target}: {_describe(err)}") from None
         con.execute("SET TimeZone = 'UTC'")
         # long loads and queries show DuckDB's progress bar: a widget in Jupyter, a bar
         # on a terminal; never inside a report, whose outputs are published
@@ -162,6 +168,21 @@ def _is_engine_error(err: Exception) -> bool:
 
 
 def _describe(err: Exception) -> str:
-    """The first line of a DuckDB message, without its internal detail."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text
+    r"""The first line of a DuckDB message, without its internal detail.
+
+    A CSV reader's message names the line on its first line and the reason
+    after a copy of the line; the reason is kept.
+
+    Examples
+    --------
+    >>> _describe(ValueError("CSV Error on Line: 1\nOriginal Line: a,b\nMaximum line size exceeded.\n\n  file = x"))
+    'CSV Error on Line: 1: Maximum line size exceeded.'
+    """
+    lines = [line.strip() for line in str(err).strip().splitlines()]
+    if not lines or not lines[0]:
+        return type(err).__name__
+    if len(lines) > 2 and lines[1].startswith("Original Line:"):
+        reason = next((line for line in lines[2:] if line), "")
+        if reason and not reason.startswith("Possible Solution"):
+            return f"{lines[0]}: {reason}"
+    return lines[0]

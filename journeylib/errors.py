@@ -3,7 +3,8 @@
 Every error journeylib raises on purpose derives from :class:`JourneyError`.
 Bad data raises :class:`DataError` (naming the file, row and field), a bad
 argument raises :class:`ParameterError` (naming the parameter, the value, what
-is allowed and the closest match), and a failure inside the engine is wrapped
+is allowed and the closest match), a workspace that cannot be opened as asked
+raises :class:`WorkspaceError`, and a failure inside the engine is wrapped
 in :class:`EngineError` so no DuckDB stack trace reaches the user.
 """
 
@@ -82,6 +83,16 @@ class ParameterError(ValueError, JourneyError):
         if self.suggestion:
             text += f" Did you mean {self.suggestion!r}?"
         super().__init__(text)
+
+
+class WorkspaceError(JourneyError):
+    """A workspace that cannot be used as asked: missing, held by another process, not DuckDB.
+
+    Examples
+    --------
+    >>> isinstance(WorkspaceError("No workspace at w.duckdb"), JourneyError)
+    True
+    """
 
 
 class EngineError(RuntimeError, JourneyError):

@@ -547,8 +547,10 @@ def _table(frame: pd.DataFrame, steps: Sequence[str], keys: list[str]) -> pd.Dat
         group["conversion_low"] = [lo for lo, _ in low_high]
         group["conversion_high"] = [hi for _, hi in low_high]
         out.append(group)
-    table = pd.concat(out, ignore_index=True)
     ordered = [*keys, *COLUMNS, "drop_off", "conversion_low", "conversion_high", "in_progress"]
+    if not out:  # a breakdown of no events: no groups, no rows
+        return pd.DataFrame(columns=ordered)
+    table = pd.concat(out, ignore_index=True)
     rest = [c for c in table.columns if c not in ordered]
     table["users"] = table.users.astype("int64")
     return table[ordered + rest]

@@ -29,7 +29,6 @@ tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,7 +39,7 @@ import pandas as pd
 from journeylib.errors import ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result, lazy_chart
-from journeylib.sql import SQL
+from journeylib.sql import SQL, regex_error
 from journeylib.stages import require_events
 
 UNITS = ("user", "session")
@@ -150,12 +149,13 @@ def rename_rules(rename: Mapping[str, str] | None) -> list[tuple[str, str]]:
             raise ParameterError(
                 "rename", pattern, reason="Patterns and group names must be non-empty text."
             )
-        try:
-            re.compile(pattern)
-        except re.error as err:
+        problem = regex_error(pattern)
+        if problem:
             raise ParameterError(
-                "rename", pattern, reason=f"Not a regular expression: {err}."
-            ) from None
+                "rename",
+                pattern,
+                reason=f"Not a regular expression DuckDB's RE2 accepts: {problem}.",
+            )
         rules.append((pattern, group))
     return rules
 

@@ -171,7 +171,8 @@ def run_report(
             raise ReportError(
                 f"{source.name}: cell {_source_position(executed, err.cell_index)}"
                 f" ({first_line.strip()[:80]!r}) failed: "
-                f"{err.ename}: {err.evalue}. The previous report in {target} is unchanged."
+                f"{err.ename}: {str(err.evalue).rstrip('.')}. The previous report in {target}"
+                " is unchanged."
             ) from None
         sharing = {"min_cell_size": min_cell_size, "show_user_ids": show_user_ids}
         _publish(run.work, executed, source, values, started, sharing)

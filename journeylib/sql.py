@@ -8,6 +8,7 @@ options), through :func:`literal`. No other module quotes anything.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -68,11 +69,35 @@ def literal(value: str | int | float | bool | None) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError("value", value, reason="SQL has no literal for NaN or infinity.")
     if isinstance(value, int | float):
         return repr(value)
     if "\x00" in value:
-        raise ValueError("SQL strings cannot contain NUL characters")
+        raise ParameterError("value", value, reason="Text in SQL cannot hold a NUL character.")
     return "'" + value.replace("'", "''") + "'"
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why DuckDB's regular expressions (RE2) refuse ``pattern``, or None when they accept it.
+
+    User patterns run in DuckDB, whose RE2 has no look-around or backreferences,
+    so they are checked there rather than with Python's ``re``.
+
+    Examples
+    --------
+    >>> regex_error("^e-?mail$") is None
+    True
+    >>> regex_error("(?=e)mail")
+    'invalid perl operator: (?='
+    """
+    import duckdb
+
+    try:
+        duckdb.connect().execute("select regexp_matches('', ?)", [pattern])
+    except duckdb.Error as err:
+        return str(err).splitlines()[0].removeprefix("Invalid Input Error: ")
+    return None
 
 
 def json_path(*keys: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from journeylib import loading
 from journeylib.channels import load_rules
 from journeylib.durations import Duration, to_microseconds
 from journeylib.engine import Engine
-from journeylib.errors import DataError, ParameterError
+from journeylib.errors import DataError, EngineError, ParameterError
 from journeylib.events import Events
 from journeylib.ingest import load_event_file
 from journeylib.schema import create_statements
@@ -54,6 +54,7 @@ class Workspace:
         mapping: Mapping[str, str] | PathLike | None = None,
         *,
         tz: str | None = None,
+        delimiter: str | None = None,
     ) -> loading.LoadReport:
         """Load event exports (each file all-or-nothing; re-loads are no-ops).
 
@@ -61,23 +62,27 @@ class Workspace:
         ``mixpanel``, ``amplitude``. ``mapping`` (dict or YAML file, canonical
         column -> export column) applies to ``csv``/``parquet``. ``tz`` is the
         zone of timestamps written without one (UTC when not given).
+        ``delimiter`` is a CSV's field separator (sniffed when not given; give
+        it when values often hold another separator, such as ``;``).
         """
         readers = event_readers()
         if source not in readers:
             raise ParameterError("source", source, allowed=sorted(readers))
-        options = ReadOptions(mapping=_mapping(mapping), tz=_zone(self.engine, tz))
+        options = ReadOptions(
+            mapping=_mapping(mapping), tz=_zone(self.engine, tz), delimiter=_delimiter(delimiter)
+        )
         return self._report(
-            [
-                load_event_file(
+            _each(
+                paths,
+                lambda path: load_event_file(
                     self.engine,
                     path,
                     source=source,
                     options=options,
                     rules=self.channel_rules,
                     session_timeout_us=self.session_timeout_us,
-                )
-                for path in _files(paths)
-            ]
+                ),
+            )
         )
 
     def load_deals(
@@ -90,7 +95,7 @@ class Workspace:
         """Load CRM deal exports into ``customers``, with their milestones as events."""
         zone = _zone(self.engine, tz)
         return self._report(
-            [crm.load(self.engine, p, mapping=_mapping(mapping), tz=zone) for p in _files(paths)]
+            _each(paths, lambda p: crm.load(self.engine, p, mapping=_mapping(mapping), tz=zone))
         )
 
     def load_spend(
@@ -102,10 +107,10 @@ class Workspace:
     ) -> loading.LoadReport:
         """Load ad-spend exports (Google Ads, Meta or generic CSV) into ``spend``."""
         return self._report(
-            [
-                spend.load(self.engine, p, format=format, mapping=_mapping(mapping))
-                for p in _files(paths)
-            ]
+            _each(
+                paths,
+                lambda p: spend.load(self.engine, p, format=format, mapping=_mapping(mapping)),
+            )
         )
 
     def load_feedback(
@@ -119,10 +124,12 @@ class Workspace:
         """Load survey (``kind="nps"|"csat"``) or ticket (``"ticket"``) exports into ``feedback``."""
         zone = _zone(self.engine, tz)
         return self._report(
-            [
-                feedback.load(self.engine, p, kind=kind, mapping=_mapping(mapping), tz=zone)
-                for p in _files(paths)
-            ]
+            _each(
+                paths,
+                lambda p: feedback.load(
+                    self.engine, p, kind=kind, mapping=_mapping(mapping), tz=zone
+                ),
+            )
         )
 
     def unload(self, origin: PathLike) -> UnloadReport:
@@ -218,6 +225,32 @@ def open(
     )
 
 
+def _each(
+    paths: PathLike | Iterable[PathLike], load: Callable[[Path], loading.FileReport]
+) -> list[loading.FileReport]:
+    """Load each file in turn; a failing file's error says what became of the others.
+
+    Each file is its own transaction: those before a failing one stay loaded,
+    those after it are not read. The error says which, so the same command can
+    be run again once the file is fixed (loaded files are then skipped).
+    """
+    files = _files(paths)
+    done: list[loading.FileReport] = []
+    for position, path in enumerate(files):
+        try:
+            done.append(load(path))
+        except (DataError, EngineError) as err:
+            if len(files) == 1:
+                raise
+            kept = ", ".join(f"{f.origin} ({f.status})" for f in done) or "none"
+            unread = ", ".join(str(p) for p in files[position + 1 :]) or "none"
+            raise DataError(
+                f"{err}{'' if str(err).endswith('.') else '.'} Files before it stay loaded: {kept}. Not read: {unread}."
+                " Run the same load again once it is fixed: loaded files are skipped."
+            ) from None
+    return done
+
+
 def _files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     files: list[Path] = []
@@ -247,6 +280,21 @@ def _mapping(mapping: Mapping[str, str] | PathLike | None) -> dict[str, str]:
     if isinstance(mapping, str | Path):
         mapping = read_mapping(mapping, "mapping", "canonical column: export column pairs")
     return {str(k): str(v) for k, v in mapping.items()}
+
+
+def _delimiter(delimiter: str | None) -> str | None:
+    """A CSV field separator: one character, not a quote or a line break."""
+    if delimiter is None:
+        return None
+    if delimiter == "\\t":  # as typed on a command line
+        return "\t"
+    if len(delimiter) != 1 or delimiter in {'"', "\n", "\r"}:
+        raise ParameterError(
+            "delimiter",
+            delimiter,
+            reason="Give one character, such as ',', ';', '|' or '\\t' for a tab.",
+        )
+    return delimiter
 
 
 def _zone(engine: Engine, tz: str | None) -> str | None:

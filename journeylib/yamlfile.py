@@ -10,6 +10,30 @@ import yaml
 from journeylib.errors import DataError
 
 
+def read_yaml(path: str | Path, what: str) -> Any:
+    r"""A YAML file's content; a DataError naming the file when it cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "rules.yml"
+    >>> _ = file.write_bytes(b"- channel: Caf\xe9\n")
+    >>> read_yaml(file, "channel rules")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    journeylib.errors.DataError: ...rules.yml: the channel rules file is not UTF-8 text (byte 0xe9 at position 14); save the file as UTF-8
+    """
+    try:
+        return yaml.safe_load(Path(path).read_text("utf-8"))
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"the {what} file is not UTF-8 text (byte 0x{err.object[err.start]:02x} at position"
+            f" {err.start}); save the file as UTF-8",
+            file=str(path),
+        ) from None
+    except (OSError, yaml.YAMLError) as err:
+        raise DataError(f"cannot read the {what}: {err}", file=str(path)) from None
+
+
 def read_mapping(path: str | Path, what: str, shape: str) -> dict[Any, Any]:
     """A YAML file holding one mapping; a DataError naming the file otherwise.
 
@@ -23,10 +47,7 @@ def read_mapping(path: str | Path, what: str, shape: str) -> dict[Any, Any]:
     >>> read_mapping(file, "mapping", "canonical column: export column pairs")
     {'user_id': 'uid'}
     """
-    try:
-        loaded = yaml.safe_load(Path(path).read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as err:
-        raise DataError(f"cannot read the {what}: {err}", file=str(path)) from None
+    loaded = read_yaml(path, what)
     if not isinstance(loaded, dict):
         raise DataError(f"a {what} is {shape}", file=str(path))
     return loaded

@@ -68,18 +68,27 @@ def test_unknown_time_zone_is_refused(loaded, tmp_path):
         loaded.load_events(tmp_path / "x.csv", tz="Mars/Olympus")
 
 
-def test_a_workspace_held_by_another_process_gives_a_clear_message(loaded, tmp_path):
-    # the fixture's connection holds the write lock; another process tries to write
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_workspace_held_by_another_process_gives_a_clear_message(loaded, tmp_path, read_only):
+    # the fixture's connection holds the write lock; another process tries to open it
     code = (
         "import journeylib as jl, sys\n"
-        "try:\n    jl.open(sys.argv[1])\n"
-        "except jl.JourneyError as err:\n    print(err)\n"
+        f"try:\n    jl.open(sys.argv[1], read_only={read_only})\n"
+        "except jl.WorkspaceError as err:\n    print(err)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "w.duckdb")], capture_output=True, text=True
     )
     assert "is open for writing in another process" in out.stdout
-    assert "read_only=True" in out.stdout
+    assert "Close it there" in out.stdout
+    assert "read_only=True" not in out.stdout  # DuckDB refuses a reader too: no false advice
+
+
+def test_a_file_that_is_not_a_workspace_is_named(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database")
+    with pytest.raises(jl.WorkspaceError, match=r"notes\.duckdb is not a DuckDB workspace file"):
+        jl.open(path)
 
 
 def test_read_only_workspace_does_not_exist_yet(tmp_path):

@@ -49,10 +49,12 @@ EVENT_STAGING: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What a reader needs besides the file: a column mapping and a time zone."""
+    """What a reader needs besides the file: a column mapping, a time zone, a CSV delimiter."""
 
     mapping: Mapping[str, str] = field(default_factory=dict)
     tz: str | None = None
+    #: the CSV field separator; None sniffs it from the file
+    delimiter: str | None = None
 
 
 @dataclass(frozen=True)

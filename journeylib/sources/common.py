@@ -107,6 +107,18 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: Pa
             )
 
 
+def require_plain_names(columns: Sequence[str], path: Path) -> None:
+    """Raise a DataError naming the first column whose name holds a NUL character."""
+    for position, name in enumerate(columns, start=1):
+        if "\x00" in name:
+            raise DataError(
+                f"column {position} ({name.replace(chr(0), '<NUL>')!r}) has a NUL character in"
+                " its name: the file is damaged or not text; fix its header row",
+                file=str(path),
+                field=name.replace("\x00", "<NUL>"),
+            )
+
+
 def json_lines(path: Path) -> tuple[str, list[object]]:
     """A SELECT of ``_row`` and ``_raw`` per line of a JSON-lines file.
 

@@ -20,23 +20,27 @@ from journeylib.sources.common import (
     parse_time,
     require_columns,
     require_file,
+    require_plain_names,
 )
 from journeylib.sql import ident, literal
 
 MAPPABLE = [c for c in EVENT_COLUMNS if c not in {"properties", "origin"}]
 
 
-def file_columns(engine: Engine, path: Path) -> dict[str, str]:
+def file_columns(engine: Engine, path: Path, delimiter: str | None = None) -> dict[str, str]:
     """The file's columns and their types (CSV columns are all text)."""
-    relation = _relation(path)
+    relation = _relation(path, delimiter)
     rows = engine.rows(f"describe select * from {relation[0]} limit 0", relation[1])
     return {str(row[0]): str(row[1]) for row in rows}
 
 
-def _relation(path: Path) -> tuple[str, list[object]]:
+def _relation(path: Path, delimiter: str | None) -> tuple[str, list[object]]:
+    """The file as a relation ``t``: Parquet, or CSV with its delimiter sniffed unless given."""
     if is_parquet(path):
         return "read_parquet(?) t", [str(path)]
-    return f"read_csv(?, {CSV_OPTIONS}) t", [str(path)]
+    if delimiter is None:
+        return f"read_csv(?, {CSV_OPTIONS}) t", [str(path)]
+    return f"read_csv(?, {CSV_OPTIONS}, delim=?) t", [str(path), delimiter]
 
 
 def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
@@ -59,9 +63,10 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         if key not in MAPPABLE:
             raise ParameterError("mapping", key, allowed=MAPPABLE)
     try:
-        columns = file_columns(engine, path)
+        columns = file_columns(engine, path, options.delimiter)
     except Exception as err:  # the engine's reader could not parse the file at all
         raise DataError(f"cannot read the file: {err}", file=str(path)) from None
+    require_plain_names(list(columns), path)
     mapping = {c: c for c in MAPPABLE if c in columns}
     mapping.update(options.mapping)
     require_columns(mapping, list(columns), path)
@@ -120,7 +125,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
         reject_reason = (
             f"case when {own} is not null and not json_valid({own}) then 'not a JSON object' end"
         )
-    relation, relation_params = _relation(path)
+    relation, relation_params = _relation(path, options.delimiter)
     row = "null::bigint"  # numbered by the pipeline (positional_rows)
     if is_parquet(path):  # the reader's own row number: no ordered window needed
         relation = relation.replace("read_parquet(?)", "read_parquet(?, file_row_number=true)")

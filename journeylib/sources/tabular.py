@@ -24,6 +24,7 @@ from journeylib.sources.common import (
     parse_time,
     require_columns,
     require_file,
+    require_plain_names,
     zone_problem,
 )
 from journeylib.sql import ident, literal
@@ -49,7 +50,9 @@ def header(engine: Engine, path: Path) -> list[str]:
         )
     except Exception as err:  # the reader could not make sense of the file at all
         raise DataError(f"cannot read the file as CSV: {err}", file=str(path)) from None
-    return [str(row[0]) for row in rows]
+    names = [str(row[0]) for row in rows]
+    require_plain_names(names, path)
+    return names
 
 
 def stage(
