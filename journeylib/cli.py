@@ -34,7 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (DataError, ParameterError, WorkspaceError) as err:
+    except DataError as err:
+        print(f"journeylib: {err.cli_message}", file=sys.stderr)
+        return 2
+    except (ParameterError, WorkspaceError) as err:
         print(f"journeylib: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader stopped early (| head): it had what it wanted

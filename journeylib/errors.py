@@ -26,6 +26,12 @@ class DataError(ValueError, JourneyError):
     >>> err = DataError("not a timestamp", file="e.csv", row=3, field="event_time")
     >>> str(err)
     'e.csv, row 3, field event_time: not a timestamp'
+
+    ``cli`` is the same message as the command line says it (``--mapping
+    FILE`` where Python says ``mapping=``); :attr:`cli_message` gives it.
+
+    >>> DataError("map it with mapping=", cli="map it with --mapping FILE", file="e.csv").cli_message
+    'e.csv: map it with --mapping FILE'
     """
 
     def __init__(
@@ -36,6 +42,7 @@ class DataError(ValueError, JourneyError):
         row: int | None = None,
         field: str | None = None,
         expected: str | None = None,
+        cli: str | None = None,
     ) -> None:
         self.file, self.row, self.field, self.expected = file, row, field, expected
         where = [
@@ -47,11 +54,11 @@ class DataError(ValueError, JourneyError):
             )
             if part
         ]
-        text = f"{', '.join(where)}: {message}" if where else message
-        if expected:
-            text += f" (expected {expected})"
-        self.message = text
-        super().__init__(text)
+        located = f"{', '.join(where)}: " if where else ""
+        tail = f" (expected {expected})" if expected else ""
+        self.message = f"{located}{message}{tail}"
+        self.cli_message = f"{located}{cli if cli is not None else message}{tail}"
+        super().__init__(self.message)
 
 
 class ParameterError(ValueError, JourneyError):

@@ -109,9 +109,34 @@ class Events:
         raise ParameterError(
             param,
             name,
-            allowed=t.columns,
-            reason="No such column, and no event has this properties key.",
+            allowed=[*t.columns, *self.property_keys()],
+            reason="No such column, and no event has this properties key (columns first,"
+            " then properties keys).",
         )
+
+    def property_keys(self, limit: int = 40) -> list[str]:
+        """The top-level ``properties`` keys of events in scope, most common first.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile, journeylib as jl
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+        >>> _ = path.write_text("user_id,event_name,event_time,plan,$browser\\n"
+        ...                     "u1,open,2024-01-01T10:00:00Z,pro,firefox\\n")
+        >>> ws = jl.open()
+        >>> _ = ws.load_events(path)
+        >>> ws.events().property_keys()
+        ['$browser', 'plan']
+        """
+        if self.engine.name != "duckdb" or not self.table.properties.type().is_json():
+            return []
+        query = ibis.to_sql(self.table.select("properties"), dialect="duckdb")
+        frame = self.engine.frame(
+            "select key from (select unnest(json_keys(properties)) as key from"
+            f" ({query})) group by key order by count(*) desc, key limit ?",
+            [limit],
+        )
+        return [str(k) for k in frame.key]
 
     def count(self) -> int:
         """Number of events in scope."""

@@ -107,6 +107,41 @@ def require_columns(mapping: Mapping[str, str], columns: Sequence[str], path: Pa
             )
 
 
+def unmapped(field: str, columns: Sequence[str], path: Path) -> DataError:
+    """The error for a required field no column of the file maps to, in Python's and the CLI's words.
+
+    Examples
+    --------
+    >>> err = unmapped("event_time", ["user_id", "event", "timestamp"], Path("e.csv"))
+    >>> str(err)
+    "e.csv, field event_time: no column for event_time among the file's columns (user_id, event, timestamp): map one with mapping={'event_time': 'timestamp'}"
+    >>> err.cli_message.split(": ", 2)[2]
+    "map one with --mapping FILE, a YAML file with the line 'event_time: timestamp' (every key is listed in the README)"
+    """
+    guess = _by_meaning(field, columns) or closest(field, columns) or "column"
+    found = f"no column for {field} among the file's columns ({', '.join(columns)})"
+    return DataError(
+        f"{found}: map one with mapping={{{field!r}: {guess!r}}}",
+        cli=f"{found}: map one with --mapping FILE, a YAML file with the line"
+        f" '{field}: {guess}' (every key is listed in the README)",
+        file=str(path),
+        field=field,
+    )
+
+
+#: Words that often name a canonical field's column in exports.
+_MEANINGS = {
+    "event_time": ("timestamp", "time", "ts", "date", "created_at", "occurred_at"),
+    "event_name": ("event", "name", "action", "event_type"),
+    "user_id": ("user", "uid", "customer_id", "distinct_id", "person_id"),
+}
+
+
+def _by_meaning(field: str, columns: Sequence[str]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[w] for w in _MEANINGS.get(field, ()) if w in lowered), None)
+
+
 def require_plain_names(columns: Sequence[str], path: Path) -> None:
     """Raise a DataError naming the first column whose name holds a NUL character."""
     for position, name in enumerate(columns, start=1):

@@ -21,6 +21,7 @@ from journeylib.sources.common import (
     require_columns,
     require_file,
     require_plain_names,
+    unmapped,
 )
 from journeylib.sql import ident, literal
 
@@ -72,17 +73,9 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     require_columns(mapping, list(columns), path)
     for required in ("event_name", "event_time"):
         if required not in mapping:
-            raise DataError(
-                f"no column for {required}: map one with mapping={{{required!r}: 'column'}}",
-                file=str(path),
-                field=required,
-            )
+            raise unmapped(required, list(columns), path)
     if "user_id" not in mapping and "anonymous_id" not in mapping:
-        raise DataError(
-            "no column for user_id or anonymous_id: map one with mapping={'user_id': 'column'}",
-            file=str(path),
-            field="user_id",
-        )
+        raise unmapped("user_id", list(columns), path)
 
     def text(canonical: str) -> str:
         return f"cast(t.{ident(mapping[canonical])} as varchar)" if canonical in mapping else "null"

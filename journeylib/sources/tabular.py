@@ -25,6 +25,7 @@ from journeylib.sources.common import (
     require_columns,
     require_file,
     require_plain_names,
+    unmapped,
     zone_problem,
 )
 from journeylib.sql import ident, literal
@@ -80,11 +81,7 @@ def stage(
     require_columns(mapping, columns, path)
     for field in fields:
         if field.required and field.name not in mapping and field.name not in (derived or {}):
-            raise DataError(
-                f"no column for {field.name}: map one with mapping={{{field.name!r}: 'column'}}",
-                file=str(path),
-                field=field.name,
-            )
+            raise unmapped(field.name, columns, path)
     selects, checks, params = [], [], []
     for field in fields:
         if derived and field.name in derived:
@@ -113,10 +110,10 @@ def stage(
             )
         if field.kind == "time":
             selects.append(f"{is_naive(raw)} as {ident('_naive_' + field.name)}")
-    unmapped = [c for c in columns if c not in set(mapping.values())]
+    rest = [c for c in columns if c not in set(mapping.values())]
     properties = (
-        "json_object(" + ", ".join(f"{literal(c)}, {column(c)}" for c in unmapped) + ")"
-        if unmapped
+        "json_object(" + ", ".join(f"{literal(c)}, {column(c)}" for c in rest) + ")"
+        if rest
         else "'{}'::json"
     )
     sql = (
