@@ -102,7 +102,7 @@ def _checks(plan: Staged) -> list[loading.Check]:
     def name(column: str) -> str:
         return plan.fields.get(column, column)
 
-    zone = zone_problem("_time_raw")
+    unknown_zone, zone_reason = zone_problem("_time_raw")
 
     return [
         loading.Check(
@@ -110,7 +110,7 @@ def _checks(plan: Staged) -> list[loading.Check]:
             "event_time is null and _time_raw is null",
             literal("missing timestamp"),
         ),
-        loading.Check(name("event_time"), f"event_time is null and {zone[0]}", zone[1]),
+        loading.Check(name("event_time"), f"event_time is null and {unknown_zone}", zone_reason),
         loading.Check(
             name("event_time"),
             "event_time is null",

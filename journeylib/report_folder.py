@@ -134,7 +134,7 @@ class Publication:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.store = target.with_name(f".{target.name}.reports")
+        self.store = target.with_name(_store_name(target))
         self.work = self.store / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
         self._lock: int | None = None
 
@@ -235,8 +235,13 @@ def _published(target: Path) -> str | None:
     if not target.is_symlink():
         return None
     store, _, version = os.readlink(target).partition("/")
-    ours = store == f".{target.name}.reports" and version and "/" not in version
+    ours = store == _store_name(target) and version and "/" not in version
     return version if ours else None
+
+
+def _store_name(target: Path) -> str:
+    """The name of the folder beside ``target`` that keeps its versions and lock."""
+    return f".{target.name}.reports"
 
 
 def _sync(folder: Path) -> None:

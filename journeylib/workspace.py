@@ -93,9 +93,9 @@ class Workspace:
         tz: str | None = None,
     ) -> loading.LoadReport:
         """Load CRM deal exports into ``customers``, with their milestones as events."""
-        zone = _zone(self.engine, tz)
+        zone, columns = _zone(self.engine, tz), _mapping(mapping)
         return self._report(
-            _each(paths, lambda p: crm.load(self.engine, p, mapping=_mapping(mapping), tz=zone))
+            _each(paths, lambda p: crm.load(self.engine, p, mapping=columns, tz=zone))
         )
 
     def load_spend(
@@ -106,11 +106,9 @@ class Workspace:
         mapping: Mapping[str, str] | PathLike | None = None,
     ) -> loading.LoadReport:
         """Load ad-spend exports (Google Ads, Meta or generic CSV) into ``spend``."""
+        columns = _mapping(mapping)
         return self._report(
-            _each(
-                paths,
-                lambda p: spend.load(self.engine, p, format=format, mapping=_mapping(mapping)),
-            )
+            _each(paths, lambda p: spend.load(self.engine, p, format=format, mapping=columns))
         )
 
     def load_feedback(
@@ -122,13 +120,11 @@ class Workspace:
         tz: str | None = None,
     ) -> loading.LoadReport:
         """Load survey (``kind="nps"|"csat"``) or ticket (``"ticket"``) exports into ``feedback``."""
-        zone = _zone(self.engine, tz)
+        zone, columns = _zone(self.engine, tz), _mapping(mapping)
         return self._report(
             _each(
                 paths,
-                lambda p: feedback.load(
-                    self.engine, p, kind=kind, mapping=_mapping(mapping), tz=zone
-                ),
+                lambda p: feedback.load(self.engine, p, kind=kind, mapping=columns, tz=zone),
             )
         )
 
@@ -244,9 +240,13 @@ def _each(
                 raise
             kept = ", ".join(f"{f.origin} ({f.status})" for f in done) or "none"
             unread = ", ".join(str(p) for p in files[position + 1 :]) or "none"
-            raise DataError(
-                f"{err}{'' if str(err).endswith('.') else '.'} Files before it stay loaded: {kept}. Not read: {unread}."
+            others = (
+                f" Files before it stay loaded: {kept}. Not read: {unread}."
                 " Run the same load again once it is fixed: loaded files are skipped."
+            )
+            cli = err.cli_message if isinstance(err, DataError) else str(err)
+            raise DataError(
+                str(err).rstrip(".") + "." + others, cli=cli.rstrip(".") + "." + others
             ) from None
     return done
 

@@ -122,6 +122,7 @@ def test_a_multi_file_load_says_which_files_stayed_loaded(tmp_path, capsys):
     assert main(["load", "--db", db, "--source", "csv", str(first), str(bad), str(last)]) == 2
     err = capsys.readouterr().err
     assert f"Files before it stay loaded: {first} (loaded). Not read: {last}." in err
+    assert "--mapping FILE" in err  # the failing file's own advice, as the CLI spells it
     assert main(["load", "--db", db, "--source", "csv", str(first), str(last)]) == 0
     assert "skipped (already loaded)" in capsys.readouterr().out
 

@@ -30,7 +30,7 @@ ZONED = r"(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
 #: Matches a timestamp string ending in a zone name: an IANA name
 #: (``America/New_York``) or an abbreviation (``EST``). ``AM``/``PM`` are not zones.
 ZONE_NAMED = r"\s([A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)$"
-_NOT_A_ZONE = r"(?i)\s[ap]\.?m\.?$"
+_AM_PM = r"(?i)\s[ap]\.?m\.?$"
 
 #: A timestamp written without a zone: an ISO date, optionally a time. DuckDB's
 #: cast ignores trailing text ("10:00 PM" would read as 10:00), so nothing else
@@ -146,11 +146,12 @@ def require_plain_names(columns: Sequence[str], path: Path) -> None:
     """Raise a DataError naming the first column whose name holds a NUL character."""
     for position, name in enumerate(columns, start=1):
         if "\x00" in name:
+            shown = name.replace("\x00", "<NUL>")
             raise DataError(
-                f"column {position} ({name.replace(chr(0), '<NUL>')!r}) has a NUL character in"
-                " its name: the file is damaged or not text; fix its header row",
+                f"column {position} ({shown!r}) has a NUL character in its name: the file is"
+                " damaged or not text; fix its header row",
                 file=str(path),
-                field=name.replace("\x00", "<NUL>"),
+                field=shown,
             )
 
 
@@ -216,7 +217,7 @@ def parse_time(text: str, tz: str | None) -> tuple[str, list[object]]:
     ['2024-07-01 14:00:00+00:00', '2024-01-01 15:00:00+00:00', 'None', '2024-01-01 10:00:00+00:00', '2024-01-01 22:00:00+00:00', 'None']
     """
     trimmed = f"trim({text})"
-    zone = f"regexp_extract({trimmed}, {literal(ZONE_NAMED)}, 1)"
+    zone = _zone_name(trimmed)
     offset = " ".join(
         f"when {literal(name)} then {literal(value)}" for name, value in ZONE_ABBREVIATIONS.items()
     )
@@ -229,7 +230,7 @@ def parse_time(text: str, tz: str | None) -> tuple[str, list[object]]:
         f"  else try_cast({without_zone} || (case upper({zone}) {offset} end) as timestamptz) end"
         f" else timezone({naive_zone}, case"
         f"  when regexp_full_match({trimmed}, {literal(NAIVE)}) then try_cast({trimmed} as timestamp)"
-        f"  when regexp_matches({trimmed}, {literal(_NOT_A_ZONE)})"
+        f"  when regexp_matches({trimmed}, {literal(_AM_PM)})"
         f"  then try_strptime({trimmed}, {_formats(TWELVE_HOUR)}) end) end"
     )
     return expr, ([tz] if tz else [])
@@ -246,7 +247,7 @@ def zone_problem(text: str) -> tuple[str, str]:
     timestamp" would not.
     """
     trimmed = f"trim({text})"
-    zone = f"regexp_extract({trimmed}, {literal(ZONE_NAMED)}, 1)"
+    zone = _zone_name(trimmed)
     condition = f"{text} is not null and {_zone_named(trimmed)}"
     reason = (
         f"{literal('unknown or ambiguous time zone ')} || {zone} ||"
@@ -260,10 +261,16 @@ def zone_problem(text: str) -> tuple[str, str]:
 
 
 def _zone_named(trimmed: str) -> str:
+    """SQL: whether timestamp text ends in a zone name (AM/PM is a clock, not a zone)."""
     return (
         f"(regexp_matches({trimmed}, {literal(ZONE_NAMED)})"
-        f" and not regexp_matches({trimmed}, {literal(_NOT_A_ZONE)}))"
+        f" and not regexp_matches({trimmed}, {literal(_AM_PM)}))"
     )
+
+
+def _zone_name(trimmed: str) -> str:
+    """SQL: the zone name timestamp text ends in ('' when none)."""
+    return f"regexp_extract({trimmed}, {literal(ZONE_NAMED)}, 1)"
 
 
 def is_naive(text: str) -> str:
