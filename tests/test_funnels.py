@@ -338,7 +338,7 @@ def test_golden_funnel_with_rates_intervals_timing_and_in_progress():
     assert table.conversion_low[1] == pytest.approx(0.15003, abs=1e-5)
     assert table.conversion_high[1] == pytest.approx(0.84997, abs=1e-5)
     assert "select" in result.sql.lower()
-    assert result.chart().to_dict()["mark"]["type"] == "bar"
+    assert result.chart().to_dict()["layer"][0]["mark"]["type"] == "bar"
 
 
 def test_breakdown_takes_the_value_at_entry():

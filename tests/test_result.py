@@ -105,6 +105,7 @@ def test_a_channel_has_the_same_colour_in_every_chart(sample_events) -> None:
         return dict(zip(scale["domain"], scale["range"], strict=True))
 
     funnel = jl.funnel(sample_events, ["view_item", "purchase"], by="channel").chart().to_dict()
+    funnel = funnel["layer"][0]
     credit = jl.attribution(sample_events, models=["markov"]).view("removal_effects")
     removal = credit.chart().to_dict()
     by_funnel, by_removal = colours(funnel), colours(removal)

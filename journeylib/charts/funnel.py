@@ -1,4 +1,4 @@
-"""Funnel charts: bars of people per step with the drop-off stacked beside them."""
+"""Funnel charts: the reached bar from the axis, the drop since the step before above it, lighter."""
 
 from __future__ import annotations
 
@@ -7,83 +7,135 @@ from typing import TYPE_CHECKING
 import altair as alt
 import pandas as pd
 
-from journeylib.charts import base, channel_colour
+from journeylib.charts import FONT, base, channel_colour
 
 if TYPE_CHECKING:
     from journeylib.result import Result
 
+REACHED = "#1f6feb"
+DROPPED = "#c9d7ee"
+#: at most this many breakdown groups get a percentage on each bar (more would overlap)
+LABELLED_GROUPS = 4
 
-def funnel_chart(result: Result) -> alt.Chart:
-    """Bars per step: people who reached it, and (lighter) those who dropped before it.
+
+def funnel_chart(result: Result) -> alt.LayerChart:
+    """Bars per step as Mixpanel and Amplitude draw them: those who reached the step from
+    the axis up, those who dropped since the step before above them in a lighter shade, and
+    on each bar its count with the conversion from the first step and from the previous one.
+
+    A breakdown (``by=``) draws a bar per group within each step, in the group's colour.
 
     Examples
     --------
     >>> from journeylib.result import Result
     >>> from journeylib.sql import SQL
     >>> table = pd.DataFrame({"step_index": [1, 2], "step": ["view", "buy"], "users": [10, 4],
-    ...                       "drop_off": [0, 6], "conversion_rate": [1.0, 0.4]})
-    >>> funnel_chart(Result("Funnel", table, SQL(""))).to_dict()["mark"]["type"]
-    'bar'
+    ...     "drop_off": [0, 6], "conversion_rate": [1.0, 0.4], "step_conversion_rate": [1.0, 0.4]})
+    >>> spec = funnel_chart(Result("Funnel", table, SQL(""), {"within": "7d"})).to_dict()
+    >>> spec["title"]["text"], [layer["mark"]["type"] for layer in spec["layer"]]
+    ('Funnel within 7d', ['bar', 'bar', 'text', 'text'])
     """
-    table = result.table
-    keys = [
-        c for c in table.columns if c not in {"step_index", "step"} and c == result.params.get("by")
+    by = result.params.get("by")
+    table = _bars(result.table)
+    unit = "Sessions" if result.params.get("unit") == "session" else "People"
+    names = table.step.astype(str)
+    groups: list[str] = list(table[by].astype(str).unique()) if by in table.columns else []
+    per_group = 40 if len(groups) <= LABELLED_GROUPS else 24  # room for a label, or a bar
+    longest = int(names.str.len().max()) if len(names) else 0
+    step_width = max(110, 7 * longest + 16, per_group * len(groups))
+    x = alt.X(
+        "label:N",
+        sort=None,
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '\\n')", labelLimit=step_width),
+    )
+    top = float(table.previous.max()) if len(table) else 1.0
+    y = alt.Y("users:Q", title=unit, scale=alt.Scale(domain=[0, max(top, 1.0) * 1.15], nice=False))
+    tooltip = [
+        alt.Tooltip("step:N", title="Step"),
+        *([alt.Tooltip(f"{by}:N", title=str(by))] if by in table.columns else []),
+        alt.Tooltip("users:Q", title="Reached", format=","),
+        alt.Tooltip("drop_off:Q", title="Dropped since previous", format=","),
+        alt.Tooltip("conversion_rate:Q", title="Of step 1", format=".1%"),
+        alt.Tooltip("step_conversion_rate:Q", title="Of previous step", format=".1%"),
     ]
-    long = pd.concat(
-        [
-            table.assign(people=table.users, status="reached"),
-            table.assign(people=table.drop_off, status="dropped before this step"),
-        ]
-    )
-    label = [f"{i}. {s}" for i, s in zip(long.step_index, long.step, strict=True)]
-    long = long.assign(label=label)
-    chart: alt.Chart = (
-        alt.Chart(long)
-        .mark_bar()
-        .encode(
-            x=alt.X("label:N", sort=None, title="Step"),
-            y=alt.Y("people:Q", stack="zero", title="People"),
-            color=alt.Color(
-                "status:N",
-                scale=alt.Scale(
-                    domain=["reached", "dropped before this step"], range=["#1f6feb", "#c9d7ee"]
-                ),
-                title=None,
-            ),
-            tooltip=[
-                "label:N",
-                "status:N",
-                "people:Q",
-                alt.Tooltip("conversion_rate:Q", format=".1%"),
-            ],
+    chart = alt.Chart(table).encode(x=x, tooltip=tooltip)
+    if by in table.columns:
+        colour = (
+            channel_colour(by, groups)
+            if by == "channel"
+            else alt.Color(f"{by}:N", title=str(by).replace("_", " "), sort=groups)
         )
-        .properties(**base(result.name))
-    )
-    if keys:  # one bar per value, side by side within each step
-        by = keys[0]
-        grouped: alt.Chart = (
-            alt.Chart(long[long.status == "reached"])
-            .mark_bar()
-            .encode(
-                x=alt.X("label:N", sort=None, title="Step"),
-                xOffset=alt.XOffset(f"{by}:N"),
-                y=alt.Y("people:Q", title="People"),
-                color=(
-                    channel_colour(by, long[by])
-                    if by == "channel"
-                    else alt.Color(f"{by}:N", title=by.replace("_", " "))
-                ),
-                tooltip=[
-                    "label:N",
-                    f"{by}:N",
-                    "people:Q",
-                    alt.Tooltip("conversion_rate:Q", format=".1%"),
-                ],
+        colour = colour.legend(symbolOpacity=1)  # the faint layer shares this legend
+        offset = alt.XOffset(f"{by}:N", sort=groups)
+        reached = chart.mark_bar().encode(xOffset=offset, y=y, color=colour)
+        dropped = chart.mark_bar(opacity=0.3).encode(
+            xOffset=offset, y=y, y2="previous:Q", color=colour
+        )
+        layers = [reached, dropped]
+        if len(groups) <= LABELLED_GROUPS:
+            layers.append(
+                chart.mark_text(dy=-4, baseline="bottom", fontSize=10, font=FONT).encode(
+                    xOffset=offset, y=y, text="of_first:N"
+                )
             )
-            .properties(**base(result.name))
+    else:
+        reached = chart.mark_bar(color=REACHED).encode(y=y)
+        dropped = chart.mark_bar(color=DROPPED).encode(y=y, y2="previous:Q")
+        count = chart.mark_text(
+            dy=-17, baseline="bottom", fontSize=12, fontWeight="bold", font=FONT
+        ).encode(y=y, text="headline:N")
+        step = (
+            chart.transform_filter("datum.step_index > 1")
+            .mark_text(dy=-4, baseline="bottom", fontSize=10, font=FONT, color="#444")
+            .encode(y=y, text="of_previous:N")
         )
-        return grouped
-    return chart
+        layers = [reached, dropped, count, step]
+    width = step_width * max(table.label.nunique(), 1)
+    layered: alt.LayerChart = alt.LayerChart(layer=layers).properties(
+        **{
+            **base(result.name),
+            "title": _title(result, grouped=by in table.columns),
+            "width": width,
+        }
+    )
+    return layered
+
+
+def _bars(table: pd.DataFrame) -> pd.DataFrame:
+    """The funnel table with what the bars and labels need: the axis label, the previous
+    step's count (the top of the dropped part) and the label texts."""
+    frame = table.copy()
+    previous = frame.users + frame.drop_off
+    return frame.assign(
+        label=[f"{s}\nstep {i}" for i, s in zip(frame.step_index, frame.step, strict=True)],
+        previous=previous,
+        headline=[
+            f"{u:,.0f} · {r:.1%}" for u, r in zip(frame.users, frame.conversion_rate, strict=True)
+        ],
+        of_first=[f"{r:.0%}" for r in frame.conversion_rate],
+        of_previous=[f"{r:.1%} of previous" for r in frame.step_conversion_rate],
+    )
+
+
+def _title(result: Result, *, grouped: bool) -> alt.TitleParams:
+    """The chart's title with the window, and a subtitle saying how to read the bars."""
+    params = result.params
+    within = params.get("within")
+    text = f"{result.name} within {within}" if within else result.name
+    if params.get("window_from") == "previous_step":
+        text = f"{result.name}, each step within {within} of the one before"
+    if params.get("step_within"):
+        text += f" (step windows {', '.join(params['step_within'])})"
+    unit = "sessions" if params.get("unit") == "session" else "people"
+    how = (
+        f"Solid: {unit} who reached the step; faint: dropped since the step before; "
+        "labels: % of step 1"
+        if grouped
+        else f"Dark: {unit} who reached the step; light: dropped since the step before; "
+        "labels: reached · % of step 1, then % of the previous step"
+    )
+    return alt.TitleParams(text, subtitle=how, anchor="start")
 
 
 def survival_chart(result: Result) -> alt.Chart:
