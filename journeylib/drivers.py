@@ -34,7 +34,7 @@ from journeylib.events import Events, property_json
 from journeylib.funnels import require_steps, step_rules, unit_levels
 from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
-from journeylib.stages import Stages
+from journeylib.stages import Stages, require_stages
 
 #: the stable columns, in order
 COLUMNS = [
@@ -94,6 +94,8 @@ def drivers(
             raise ParameterError("columns", name, reason="Name a column or a properties key.")
     whole_number("min_support", min_support)
     require_steps(ev, pairs)
+    if isinstance(steps, Stages):
+        require_stages(ev, steps)
     window = parse_duration(within, param="within")
     rules = [events for _, events in pairs]
     levels = unit_levels(ev, rules, window)
@@ -119,6 +121,11 @@ def drivers(
         "alpha": alpha,
     }
     label = pairs[studied - 1][0]
+    notes: tuple[str, ...] = ()
+    if table.empty:
+        totals = ev.engine.run(_reached(levels, studied), what="counting people")
+        names = (pairs[studied - 2][0], label)
+        notes = (_why_empty(totals, every, names, str(within), min_support, alpha),)
     return Result(
         f"Drivers of reaching {label}",
         table,
@@ -126,6 +133,79 @@ def drivers(
         params,
         draw=lazy_chart("drivers", "drivers_chart"),
         extras={"all": every},
+        notes=notes,
+    )
+
+
+def _why_empty(
+    totals: pd.DataFrame,
+    every: pd.DataFrame,
+    steps: tuple[str, str],
+    within: str,
+    min_support: int,
+    alpha: float,
+) -> str:
+    """Why no driver was found, from the first reason that holds.
+
+    Examples
+    --------
+    >>> totals = pd.DataFrame({"converters": [30], "droppers": [0], "pending": [4]})
+    >>> _why_empty(totals, pd.DataFrame(), ("view", "buy"), "7d", 20, 0.05)
+    'No drivers: all 30 people who reached view and were compared went on to buy within 7d, so nobody dropped to compare them with (4 more were still inside the 7d window when the data ends and are left out).'
+    """
+    before, step = steps
+    converters, droppers, pending = (int(totals[c].iloc[0] or 0) for c in totals.columns)
+    left_out = (
+        f" ({pending} more were still inside the {within} window when the data ends and are"
+        " left out)"
+        if pending
+        else ""
+    )
+    if converters + droppers == 0:
+        return f"No drivers: nobody reached {before} and was compared{left_out}."
+    if droppers == 0:
+        return (
+            f"No drivers: all {converters} people who reached {before} and were compared went on"
+            f" to {step} within {within}, so nobody dropped to compare them with{left_out}."
+        )
+    if converters == 0:
+        return (
+            f"No drivers: none of the {droppers} people who reached {before} and were compared"
+            f" went on to {step} within {within}, so nobody converted to compare them"
+            f" with{left_out}."
+        )
+    if every.empty:
+        return (
+            f"No drivers: no event or value was seen by {min_support} or more of the"
+            f" {converters + droppers} people compared (min_support={min_support}); lower"
+            " min_support, or add value features with columns=."
+        )
+    best = every.sort_values(["p_value", "feature"]).iloc[0]
+    return (
+        f"No drivers: {len(every)} {'event or value was' if len(every) == 1 else 'events or values were'}"
+        " seen by enough people, but none differs"
+        f" between converters and droppers at alpha={alpha} (lowest p = {best.p_value:.2g}, for"
+        f" {best.feature}); extras['all'] lists them all."
+    )
+
+
+def _reached(levels: ir.Table, step: int) -> ir.Table:
+    """``converters, droppers, pending``: who reached the step before ``step`` and what came of it
+    (``pending``: still inside the window when the data ends, so not compared)."""
+    at = levels.filter(levels.level >= step - 1)
+    converted = at.level >= step
+    return at.aggregate(
+        converters=converted.cast("int64").sum(),
+        droppers=(~converted & ~at.in_progress).cast("int64").sum(),
+        pending=(~converted & at.in_progress).cast("int64").sum(),
+    )
+
+
+def _totals(people: ir.Table) -> ir.Table:
+    """Converters and droppers among the people compared."""
+    return people.aggregate(
+        converters=people.converted.cast("int64").sum(),
+        droppers=(~people.converted).cast("int64").sum(),
     )
 
 
@@ -181,10 +261,7 @@ def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list
 
 def _counts(people: ir.Table, features: ir.Table) -> ir.Table:
     """Per feature: converters and droppers with it, beside the totals of each."""
-    totals = people.aggregate(
-        converters=people.converted.cast("int64").sum(),
-        droppers=(~people.converted).cast("int64").sum(),
-    )
+    totals = _totals(people)
     joined = features.join(people, features.unit == people.unit).select(
         features.kind, features.value, people.converted
     )

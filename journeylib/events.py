@@ -39,6 +39,8 @@ class Events:
 
     engine: Engine
     table: ir.Table
+    #: the whole table the handle was opened on, before any scope (:meth:`known_event_names`)
+    root: ir.Table | None = None
 
     @classmethod
     def over(cls, engine: Engine, table: ir.Table) -> Events:
@@ -48,7 +50,7 @@ class Events:
             raise ParameterError(
                 "events", list(table.columns), reason=f"Missing canonical columns: {missing}."
             )
-        return cls(engine, table)
+        return cls(engine, table, table)
 
     def where(self, *predicates: Predicate, **equals: Any) -> Events:
         """Keep events matching every predicate and every ``column=value``.
@@ -148,6 +150,21 @@ class Events:
         names = self.table.select("event_name").distinct().order_by("event_name")
         frame = self.engine.run(names, what="listing event names")
         return [str(n) for n in frame.event_name.dropna()]
+
+    def known_event_names(self) -> list[str]:
+        """The distinct event names of the whole data, whatever the scope, sorted.
+
+        A name absent here is absent from the data, not merely from this scope.
+
+        Examples
+        --------
+        >>> import journeylib as jl
+        >>> jl.open().events().where(event_name="purchase").known_event_names()
+        []
+        """
+        if self.root is None:
+            return self.event_names()
+        return replace(self, table=self.root).event_names()
 
     def frequent_event_names(self, top: int) -> list[str]:
         """The ``top`` event names in scope by number of events, most frequent first (ties by name)."""

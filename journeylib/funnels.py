@@ -47,7 +47,7 @@ from journeylib.events import Events
 from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule
 from journeylib.sql import SQL
-from journeylib.stages import Stages, require_events
+from journeylib.stages import Stages, require_events, require_stages
 
 MODES = ("ordered", "strict", "strict_increase", "unordered")
 #: whose value a breakdown takes: the best attempt's entry, its last step, or step N
@@ -99,6 +99,8 @@ def funnel(
     spans = step_windows(step_within, len(pairs), mode)
     param = "stages" if isinstance(steps, Stages) else "steps"
     require_steps(ev, pairs, param)
+    if isinstance(steps, Stages):
+        require_stages(ev, steps)
     names = [label for label, _ in pairs]
     excluded = [str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])]
     rules = [rule for _, rule in pairs]

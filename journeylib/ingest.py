@@ -54,7 +54,7 @@ def load_event_file(
         checks=_checks,
         shape=lambda engine: _canonical(engine, source, rules),
         after_insert=after,
-        notes=lambda engine: _time_notes(engine, options.tz),
+        notes=lambda engine: _time_notes(engine, options.tz) + _traffic_notes(engine, source),
         advice=lambda: sniff.advice(path, source),
     )
 
@@ -196,4 +196,63 @@ def _time_notes(engine: Engine, tz: str | None) -> list[str]:
         return [f"{naive} timestamps had no time zone and were read as {tz}"]
     return [
         f"{naive} timestamps had no time zone and were taken as UTC (pass tz= to choose another zone)"
+    ]
+
+
+#: property keys that likely hold a touch's traffic, and the mapping key each suggests
+_TRAFFIC_WORDS = (
+    ("channel", "channel"),
+    ("medium", "medium"),
+    ("campaign", "campaign"),
+    ("source", "source"),
+    ("utm", "source"),
+    ("referr", "source"),
+)
+
+
+def _traffic_notes(engine: Engine, source: str) -> list[str]:
+    """A note when no loaded row has a source, medium, campaign or channel: every touch is Direct.
+
+    Cheap on the usual file: the distinct (source, medium, campaign) of rows
+    without a channel are already in ``_channels``; only when they are all
+    empty is the stage scanned for a channel.
+    """
+    if engine.scalar(
+        "select count(*) from _channels"
+        " where source is not null or medium is not null or campaign is not null"
+    ) or engine.scalar(
+        "select count(*) from (select 1 from _stage where channel is not null limit 1)"
+    ):
+        return []
+    if not engine.scalar("select count(*) from (select 1 from _stage limit 1)"):
+        return []  # an empty file: said as such
+    note = (
+        "no row has a source, medium, campaign or channel, so every event counts as Direct"
+        " and attribution has nothing to credit but Direct"
+    )
+    if source not in {"csv", "parquet"}:
+        return [note + " (the export carries no traffic fields)"]
+    keys = [
+        str(k)
+        for k in engine.scalar(
+            "select list_sort(list_distinct(flatten(list(json_keys(properties)))))"
+            " from (select properties from _stage limit 1000)"
+        )
+        or []
+    ]
+    found = {
+        key: next(target for word, target in _TRAFFIC_WORDS if word in key.lower())
+        for key in keys
+        if any(word in key.lower() for word, _ in _TRAFFIC_WORDS)
+    }
+    example = dict(list({target: key for key, target in found.items()}.items())[:2]) or {
+        "source": "utm_source",
+        "medium": "utm_medium",
+    }
+    lines = ", ".join(f"'{target}: {key}'" for target, key in example.items())
+    columns = f"; the file has {', '.join(found)}" if found else ""
+    return [
+        f"{note}{columns}. Map the columns that say where people came from (keys: channel, source,"
+        f" medium, campaign): mapping={example!r} in Python, the lines {lines} in a --mapping"
+        " file; then unload this file and load it again"
     ]

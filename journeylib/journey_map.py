@@ -38,7 +38,7 @@ from journeylib.events import Events
 from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule
 from journeylib.sql import SQL
-from journeylib.stages import FIVE_STAGE, Stages, require_events
+from journeylib.stages import FIVE_STAGE, Stages, require_events, require_stages
 
 NONE = "(none)"
 ALL = "(all)"
@@ -197,6 +197,7 @@ def checked_stages(ev: Events, stages: Stages, *, several: bool = False) -> list
         raise ParameterError("stages", stages, reason=f"Give jl.Stages{many}.")
     present = ev.event_names()
     require_events(list(stages), present, param="stages", typos_only=True)
+    require_stages(ev, stages)
     return present
 
 

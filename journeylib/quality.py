@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING
 import ibis
 import pandas as pd
 
+from journeylib.channels import MAP_TRAFFIC
 from journeylib.result import Result, lazy_chart
 from journeylib.sql import SQL
 
 if TYPE_CHECKING:
     from journeylib.workspace import Workspace
 
+#: the data-quality detail when no event says where people came from
+DIRECT_WARNING = (
+    "every event lacks a source, medium, campaign and channel, so every touch is Direct and"
+    f" attribution can credit nothing else: {MAP_TRAFFIC}"
+)
 #: canonical columns that every row should fill; a gap here is worth a look
 EXPECTED = ["user_id", "event_time", "event_name", "session_id", "channel"]
 
@@ -41,6 +47,12 @@ def data_quality(ws: Workspace) -> Result:
         last_event=events.event_time.max(),
         **{f"filled_{c}": events[c].notnull().mean() for c in EXPECTED},
         unassigned_channel=(events.channel == "Unassigned").mean(),
+        direct_by_default=(
+            (events.channel == "Direct")
+            & events.source.isnull()
+            & events.medium.isnull()
+            & events.campaign.isnull()
+        ).mean(),
     )
     loads = con.table("loads")
     ledger = loads.aggregate(
@@ -83,6 +95,14 @@ def data_quality(ws: Workspace) -> Result:
                 "unassigned_channel",
                 float(facts["unassigned_channel"] or 0),
                 "share of events no channel rule matched",
+            ),
+            (
+                "direct_by_default",
+                float(facts["direct_by_default"] or 0),
+                DIRECT_WARNING
+                if facts["direct_by_default"] == 1
+                else "share of events counted as Direct for want of a source, medium, campaign"
+                " or channel",
             ),
         ],
         columns=["check", "value", "detail"],

@@ -45,6 +45,8 @@ class Result:
     extras: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     #: other charts of the same analysis, by name (see :meth:`view`)
     views: Mapping[str, Callable[[Result], alt.TopLevelMixin]] = field(default_factory=dict)
+    #: what a reader needs to read the table right: why it is empty, a cap it hit
+    notes: tuple[str, ...] = ()
 
     def chart(self) -> alt.TopLevelMixin:
         """The default Altair chart of this result (a table chart when none is defined)."""
@@ -78,6 +80,7 @@ class Result:
             self.sql,
             self.params,
             draw=lambda _: draw(self),
+            notes=self.notes,
         )
 
     def save(self, path: str | Path) -> Path:
@@ -112,8 +115,9 @@ class Result:
     def to_html(self) -> str:
         """The result as HTML: title, chart (inline SVG, no network), table, collapsible SQL."""
         sql = html.escape(str(self.sql))
+        notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in self.notes)
         return (
-            f"<h4>{html.escape(self.name)}</h4>{self.chart_svg()}"
+            f"<h4>{html.escape(self.name)}</h4>{notes}{self.chart_svg()}"
             f"{self.table.to_html(index=False, max_rows=50)}"
             f"<details><summary>SQL</summary><pre>{sql}</pre></details>"
         )
@@ -133,6 +137,7 @@ class Result:
             "name": self.name,
             "params": json.loads(json.dumps(dict(self.params), default=str)),
             "sql": str(self.sql),
+            "notes": list(self.notes),
             "table": json.loads(self.table.to_json(orient="split", index=False, date_format="iso")),
         }
 
@@ -182,7 +187,13 @@ class Result:
         rules = sharing_rules()
         shown = self if rules is None else self.shared(rules[0], show_user_ids=rules[1])
         return {
-            "text/plain": f"{shown.name}\n{shown.table.to_string(max_rows=20)}",
+            "text/plain": "\n".join(
+                [
+                    shown.name,
+                    *(f"Note: {n}" for n in shown.notes),
+                    shown.table.to_string(max_rows=20),
+                ]
+            ),
             "text/html": shown.to_html(),
             MIMETYPE: shown.to_record(),
         }

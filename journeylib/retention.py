@@ -59,7 +59,7 @@ from journeylib.events import Events
 from journeylib.result import Result, lazy_chart
 from journeylib.rules import EventRule, picked
 from journeylib.sql import SQL
-from journeylib.stages import Stages, require_events
+from journeylib.stages import Stages, require_events, require_stages
 
 PERIODS = ("day", "week", "month")
 KINDS = ("n_day", "unbounded")
@@ -229,6 +229,8 @@ def _require(
     if starts is not None:
         param = "stages" if isinstance(start, Stages) else "start"
         require_events(starts, present, param=param, typos_only=True)
+        if isinstance(start, Stages):
+            require_stages(ev, start)
     if returns is not None:
         require_events(returns, present, param="returning", typos_only=True)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -252,7 +253,7 @@ def _by_column(ev: Events, name: str, top: int) -> dict[str, Events]:
     groups = {}
     for label in labels:
         chosen = people.filter(people.segment == label)
-        groups[label] = Events(ev.engine, t.semi_join(chosen, t.user_id == chosen.user))
+        groups[label] = replace(ev, table=t.semi_join(chosen, t.user_id == chosen.user))
     return groups
 
 

@@ -10,6 +10,7 @@ the hourglass and AIDA.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -115,7 +116,21 @@ class Stages:
         )
         first = ibis.row_number().over(group_by="event_id", order_by="_stage")
         ranked = picked.mutate(_first=first)
-        return replace(ev, table=ranked.filter(ranked._first == 0).select(t.columns))
+        staged = ranked.filter(ranked._first == 0).select(t.columns)
+        return replace(ev, table=staged, root=staged)
+
+    def without(self, *stages: str) -> Stages:
+        """The same map with ``stages`` left out (for data that has no such events).
+
+        Examples
+        --------
+        >>> HOURGLASS.without("retention", "advocacy").names
+        ['awareness', 'consideration', 'decision', 'purchase']
+        """
+        for stage in stages:
+            self.rule(stage)  # a ParameterError for a stage the map does not have
+        kept = {name: rule.spec() for name, rule in self._rules.items() if name not in stages}
+        return Stages(kept)
 
     def spec(self) -> dict[str, Any]:
         """The map as plain data, as it would be written in YAML (for params and reports)."""
@@ -164,6 +179,50 @@ def require_events(
             raise ParameterError(
                 param, events[0], allowed=sorted(known), reason=f"No event has this name{where}."
             )
+
+
+def require_stages(ev: Events, stages: Stages, param: str = "stages") -> None:
+    """Raise a ParameterError naming the first stage none of whose events is in the data.
+
+    Such a stage is empty whatever the scope (the shipped maps on an export whose
+    events are named otherwise): the error names the stage, its events, the
+    closest event names of the data, and how to leave the stage out. Only the
+    event names are checked: a stage whose names exist but whose property
+    conditions match nothing counts zero.
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("user_id,event_name,event_time\\n"
+    ...     "a,landing,2024-01-01T10:00:00Z\\na,checkout_done,2024-01-01T10:05:00Z\\n")
+    >>> ws = jl.open(); _ = ws.load_events(path)
+    >>> require_stages(ws.events(), Stages({"visit": ["landing"], "buy": ["purchase"]}))
+    Traceback (most recent call last):
+    journeylib.errors.ParameterError: Invalid value 'purchase' for parameter 'stages'. No event in the data matches stage 'buy' (purchase). Closest event names: checkout_done, landing. Name the data's events in the stage map, or leave the stage out with stages.without('buy').
+    """
+    known = ev.known_event_names()
+    present = set(known)
+    for label, rule in stages.rules():
+        if any(e in present for e in rule.events):
+            continue
+        near = sorted(
+            known,
+            key=lambda name: (
+                -max(
+                    difflib.SequenceMatcher(None, e.lower(), name.lower()).ratio()
+                    for e in rule.events
+                )
+            ),
+        )[:5]
+        raise ParameterError(
+            param,
+            rule.events[0] if len(rule.events) == 1 else list(rule.events),
+            reason=f"No event in the data matches stage {label!r} ({', '.join(rule.events)})."
+            + (f" Closest event names: {', '.join(near)}." if near else " The data has no events.")
+            + f" Name the data's events in the stage map, or leave the stage out with"
+            f" stages.without({label!r}).",
+        )
 
 
 #: the stage maps shipped in journeylib/stage_maps

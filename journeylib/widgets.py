@@ -134,7 +134,9 @@ def _options(options: Sequence[Any], *chosen: Any) -> list[Any]:
     """
     listed = list(options)
     offered = [o[1] if isinstance(o, tuple) else o for o in listed]
-    return listed + [c for c in dict.fromkeys(chosen) if c not in offered]
+    extra = [c for c in dict.fromkeys(chosen) if c not in offered]
+    pairs = any(isinstance(o, tuple) for o in listed)  # a control takes pairs or values, not both
+    return listed + [(str(c), c) if pairs else c for c in extra]
 
 
 def _dropdown(description: str, options: Sequence[Any], value: Any) -> widgets.Dropdown:
@@ -349,7 +351,8 @@ def retention_widget(
 
 
 def journey_map_widget(ev: Events, stages: str = "five_stage") -> AnalysisPanel:
-    """The journey map with a control for the stage map: five_stage, hourglass or aida.
+    """The journey map with a control for the stage map: five_stage, hourglass or aida
+    (a shipped map without the stages the data has no events for, as its label says).
 
     ``stages`` may also name a YAML stage map (see :meth:`Stages.named`).
 
@@ -363,15 +366,34 @@ def journey_map_widget(ev: Events, stages: str = "five_stage") -> AnalysisPanel:
     >>> panel.result.table.equals(jl.journey_map(ev, jl.stages.AIDA).table)
     True
     """
-    controls = {"stages": _dropdown("Stage map", SHIPPED, stages)}
+    known = ev.known_event_names()
+    options = [(_map_label(name, _unmatched(Stages.named(name), known)), name) for name in SHIPPED]
+    controls = {"stages": _dropdown("Stage map", options, stages)}
     return AnalysisPanel("Journey map", _journey_map, controls, {"ev": ev})
 
 
+def _unmatched(stages: Stages, known: Sequence[str]) -> list[str]:
+    """The stages none of whose events is among ``known``."""
+    present = set(known)
+    return [name for name, events in stages if not present.intersection(events)]
+
+
+def _map_label(name: str, unmatched: Sequence[str]) -> str:
+    """A shipped map's label, saying which stages the data has no events for."""
+    return f"{name} without {', '.join(unmatched)}" if unmatched else name
+
+
 def _journey_map(ev: Events, stages: str) -> Result:
-    """The journey map over the stage map named ``stages``."""
+    """The journey map over the stage map named ``stages``; a shipped map leaves out the
+    stages the data has no events for (its label says so) while two or more remain."""
     from journeylib.journey_map import journey_map
 
-    return journey_map(ev, Stages.named(stages))
+    chosen = Stages.named(stages)
+    if stages in SHIPPED:
+        unmatched = _unmatched(chosen, ev.known_event_names())
+        if unmatched and len(chosen) - len(unmatched) >= 2:
+            chosen = chosen.without(*unmatched)
+    return journey_map(ev, chosen)
 
 
 #: the tabs of :func:`explore`, in order: a title and the function building its panel

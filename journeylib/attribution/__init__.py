@@ -50,8 +50,9 @@ from journeylib.attribution.touchpoints import (
     w_shaped,
     weighted_credit,
 )
+from journeylib.channels import MAP_TRAFFIC
 from journeylib.durations import Duration, parse_duration
-from journeylib.errors import ParameterError, whole_number
+from journeylib.errors import DataError, ParameterError, whole_number
 from journeylib.events import Events
 from journeylib.result import Result
 from journeylib.sql import SQL
@@ -220,6 +221,7 @@ def attribution(
         journeys, touch_credits, sql = _from_events(
             data, paths, {m: weighers[m] for m in chosen if m in weighers}
         )
+        _refuse_direct_by_default(data, journeys)
         spend = channel_costs(data)
         settings |= {
             "conversion": list(paths.conversion),
@@ -596,6 +598,28 @@ def _from_events(
         queries.append(expr)
         names.append(f"{model} credit per channel")
     return journeys, credits, SQL.of(*queries, labels=names)
+
+
+def _refuse_direct_by_default(ev: Events, journeys: Journeys) -> None:
+    """A DataError when every touch is Direct because no event says where anyone came from.
+
+    Every model would then give Direct all the credit: the usual cause is a CSV
+    mapping that names no source, medium or channel.
+    """
+    if not journeys.total_conversions or any(
+        _label(c) not in DIRECT_CHANNELS for c in journeys.channels
+    ):
+        return
+    t = ev.table
+    told = t.filter(
+        t.source.notnull() | t.medium.notnull() | t.campaign.notnull() | (t.channel != "Direct")
+    )
+    if len(ev.engine.run(told.select("channel").limit(1), what="checking the channels")):
+        return
+    raise DataError(
+        "every touch is Direct because no event has a source, medium, campaign or channel,"
+        f" so every model would give Direct all the credit. To attribute, {MAP_TRAFFIC}"
+    )
 
 
 _COUNTED = re.compile(r"^(.*)\((\d+)\)$")

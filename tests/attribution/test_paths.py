@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import journeylib as jl
 from journeylib.attribution import attribution
-from journeylib.errors import ParameterError
+from journeylib.errors import DataError, ParameterError
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "attribution"
 
@@ -300,6 +300,11 @@ def test_engine_paths_equal_python_oracle(rows, options) -> None:
     rows = [(u, h, n, f"{u}-{s}" if s else None, c, r) for u, h, n, s, c, r in rows]
     hours = options.get("lookback_hours")
     arguments = {k: v for k, v in options.items() if k != "lookback_hours"}
+    if any(r[2] == "purchase" for r in rows) and all(r[4] in (None, "Direct") for r in rows):
+        # no event says where anyone came from: every model would credit Direct alone
+        with pytest.raises(DataError, match="every touch is Direct"):
+            attribution(events_from(rows), models=["linear"], **arguments)
+        return
     result = attribution(
         events_from(rows),
         lookback=f"{hours}h" if hours else None,
