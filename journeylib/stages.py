@@ -132,6 +132,17 @@ class Stages:
         kept = {name: rule.spec() for name, rule in self._rules.items() if name not in stages}
         return Stages(kept)
 
+    def unmatched(self, known: Sequence[str]) -> list[str]:
+        """The stages none of whose event names is among ``known``, in order.
+
+        Examples
+        --------
+        >>> HOURGLASS.unmatched(["session_start", "view_item", "purchase", "login"])
+        ['decision', 'advocacy']
+        """
+        present = set(known)
+        return [name for name, rule in self._rules.items() if not present.intersection(rule.events)]
+
     def spec(self) -> dict[str, Any]:
         """The map as plain data, as it would be written in YAML (for params and reports)."""
         return {name: rule.spec() for name, rule in self._rules.items()}
@@ -202,27 +213,27 @@ def require_stages(ev: Events, stages: Stages, param: str = "stages") -> None:
     journeylib.errors.ParameterError: Invalid value 'purchase' for parameter 'stages'. No event in the data matches stage 'buy' (purchase). Closest event names: checkout_done, landing. Name the data's events in the stage map, or leave the stage out with stages.without('buy').
     """
     known = ev.known_event_names()
-    present = set(known)
-    for label, rule in stages.rules():
-        if any(e in present for e in rule.events):
-            continue
-        near = sorted(
-            known,
-            key=lambda name: (
-                -max(
-                    difflib.SequenceMatcher(None, e.lower(), name.lower()).ratio()
-                    for e in rule.events
-                )
-            ),
-        )[:5]
-        raise ParameterError(
-            param,
-            rule.events[0] if len(rule.events) == 1 else list(rule.events),
-            reason=f"No event in the data matches stage {label!r} ({', '.join(rule.events)})."
-            + (f" Closest event names: {', '.join(near)}." if near else " The data has no events.")
-            + f" Name the data's events in the stage map, or leave the stage out with"
-            f" stages.without({label!r}).",
-        )
+    unmatched = stages.unmatched(known)
+    if not unmatched:
+        return
+    label = unmatched[0]
+    rule = stages.rule(label)
+    near = sorted(
+        known,
+        key=lambda name: (
+            -max(
+                difflib.SequenceMatcher(None, e.lower(), name.lower()).ratio() for e in rule.events
+            )
+        ),
+    )[:5]
+    raise ParameterError(
+        param,
+        rule.events[0] if len(rule.events) == 1 else list(rule.events),
+        reason=f"No event in the data matches stage {label!r} ({', '.join(rule.events)})."
+        + (f" Closest event names: {', '.join(near)}." if near else " The data has no events.")
+        + f" Name the data's events in the stage map, or leave the stage out with"
+        f" stages.without({label!r}).",
+    )
 
 
 #: the stage maps shipped in journeylib/stage_maps

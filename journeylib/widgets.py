@@ -367,15 +367,9 @@ def journey_map_widget(ev: Events, stages: str = "five_stage") -> AnalysisPanel:
     True
     """
     known = ev.known_event_names()
-    options = [(_map_label(name, _unmatched(Stages.named(name), known)), name) for name in SHIPPED]
+    options = [(_map_label(name, Stages.named(name).unmatched(known)), name) for name in SHIPPED]
     controls = {"stages": _dropdown("Stage map", options, stages)}
     return AnalysisPanel("Journey map", _journey_map, controls, {"ev": ev})
-
-
-def _unmatched(stages: Stages, known: Sequence[str]) -> list[str]:
-    """The stages none of whose events is among ``known``."""
-    present = set(known)
-    return [name for name, events in stages if not present.intersection(events)]
 
 
 def _map_label(name: str, unmatched: Sequence[str]) -> str:
@@ -390,7 +384,7 @@ def _journey_map(ev: Events, stages: str) -> Result:
 
     chosen = Stages.named(stages)
     if stages in SHIPPED:
-        unmatched = _unmatched(chosen, ev.known_event_names())
+        unmatched = chosen.unmatched(ev.known_event_names())
         if unmatched and len(chosen) - len(unmatched) >= 2:
             chosen = chosen.without(*unmatched)
     return journey_map(ev, chosen)
