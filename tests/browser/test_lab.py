@@ -59,15 +59,15 @@ def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifac
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
     run_all(page, artifacts, "quickstart")
-    assert titles(page) == ["Funnel"]
+    assert titles(page) == ["Funnel within 7d"]  # the window in the title
     page.locator(".jp-OutputArea-output .vega-embed").first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "quickstart-before.png"))
     page.locator(".widget-dropdown", has_text="By").locator("select").select_option(label="channel")
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('{TITLES}')].some(n => n.textContent === 'Funnel by channel')",
+        f"() => [...document.querySelectorAll('{TITLES}')].some(n => n.textContent === 'Funnel by channel within 7d')",
         timeout=60_000,
     )
-    assert titles(page) == ["Funnel by channel"]
+    assert titles(page) == ["Funnel by channel within 7d"]
     legend = page.eval_on_selector_all(
         ".vega-embed svg .role-legend-label text", "n => n.map(x => x.textContent)"
     )
