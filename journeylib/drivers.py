@@ -63,6 +63,7 @@ def drivers(
     min_support: int = 20,
     top: int = 10,
     alpha: float = 0.05,
+    steps_between: float | None = 0.95,
 ) -> Result:
     """Events and values over- or under-represented among people who converted at ``step``.
 
@@ -72,20 +73,30 @@ def drivers(
     ``direction`` is ``more likely`` (odds ratio > 1) or ``less likely``.
     ``extras["all"]`` holds every feature with enough support, significant or not.
 
+    The funnel's own steps are never features. Nor, by default, are the steps
+    it does not name: an event that at least ``steps_between`` of the
+    converters did on the way (checkout, before purchase) tells how the product
+    works, not what drives people. A note names the events left out so;
+    ``steps_between=None`` keeps them.
+
     Examples
     --------
     >>> import journeylib as jl, pathlib, tempfile
     >>> rows = ["user_id,event_name,event_time"]
     >>> for i in range(40):
     ...     rows.append(f"u{i},view,2024-01-01T10:00:00Z")
+    ...     if i < 16 or 20 <= i < 22:  # 16 of 20 buyers and 2 of 20 others read the reviews
+    ...         rows.append(f"u{i},reviews,2024-01-01T10:01:00Z")
     ...     if i < 20:
-    ...         rows += [f"u{i},reviews,2024-01-01T10:01:00Z", f"u{i},buy,2024-01-01T10:02:00Z"]
+    ...         rows += [f"u{i},checkout,2024-01-01T10:02:00Z", f"u{i},buy,2024-01-01T10:03:00Z"]
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
     >>> _ = path.write_text("\\n".join(rows + ["x,other,2024-02-01T00:00:00Z"]) + "\\n")
     >>> ws = jl.open(); _ = ws.load_events(path)
     >>> d = drivers(ws.events(), ["view", "buy"], "1d", min_support=5)
     >>> d.table[["feature", "converters_with", "droppers_with", "direction"]].values.tolist()
-    [['reviews', 20, 0, 'more likely']]
+    [['reviews', 16, 2, 'more likely']]
+    >>> d.notes[0].startswith("Left out as steps on the way to buy, not drivers: checkout (100%")
+    True
     """
     pairs = step_rules(steps)
     studied = len(pairs) if step is None else whole_number("step", step, 2, len(pairs))
@@ -93,6 +104,10 @@ def drivers(
         if not isinstance(name, str) or not name:
             raise ParameterError("columns", name, reason="Name a column or a properties key.")
     whole_number("min_support", min_support)
+    if steps_between is not None and not 0 < steps_between <= 1:
+        raise ParameterError(
+            "steps_between", steps_between, reason="Give a share from 0 (excluded) to 1, or None."
+        )
     require_steps(ev, pairs)
     if isinstance(steps, Stages):
         require_stages(ev, steps)
@@ -102,7 +117,8 @@ def drivers(
     people = _compared(levels, studied, interval(window))
     counts = feature_counts(ev, people, [e for r in rules for e in r.events], list(columns))
     frame = ev.engine.run(counts, what="counting driver features")
-    every = odds_table(frame, min_support)
+    between = _steps_between(frame, steps_between)
+    every = odds_table(frame.drop(between.index), min_support)
     significant = every[every.p_value < alpha]
     table = pd.concat(
         [
@@ -119,13 +135,16 @@ def drivers(
         "min_support": min_support,
         "top": top,
         "alpha": alpha,
+        "steps_between": steps_between,
     }
     label = pairs[studied - 1][0]
-    notes: tuple[str, ...] = ()
+    notes: list[str] = []
+    if len(between):
+        notes.append(_left_out(between, label))
     if table.empty:
         totals = ev.engine.run(_reached(levels, studied), what="counting people")
         names = (pairs[studied - 2][0], label)
-        notes = (_why_empty(totals, every, names, str(within), min_support, alpha),)
+        notes.append(_why_empty(totals, every, names, str(within), min_support, alpha))
     return Result(
         f"Drivers of reaching {label}",
         table,
@@ -133,7 +152,44 @@ def drivers(
         params,
         draw=lazy_chart("drivers", "drivers_chart"),
         extras={"all": every},
-        notes=notes,
+        notes=tuple(notes),
+    )
+
+
+def _steps_between(frame: pd.DataFrame, share: float | None) -> pd.DataFrame:
+    """The event features at least ``share`` of the converters had: steps the funnel leaves unnamed.
+
+    >>> frame = pd.DataFrame({"kind": ["event", "event", "device"], "value": ["checkout", "faq",
+    ...     "ios"], "converters_with": [40, 12, 40], "droppers_with": [3, 9, 30],
+    ...     "converters": [40] * 3, "droppers": [60] * 3})
+    >>> _steps_between(frame, 0.95).value.tolist()
+    ['checkout']
+    """
+    if share is None or frame.empty:
+        return frame.iloc[:0]
+    converters = frame.converters.astype("float64")
+    done = (frame.kind == "event") & (converters > 0)
+    return frame[done & (frame.converters_with >= share * converters)]
+
+
+def _left_out(between: pd.DataFrame, step: str) -> str:
+    """The note naming the steps on the way that were left out, with who did them.
+
+    >>> between = pd.DataFrame({"value": ["checkout"], "converters_with": [40],
+    ...     "droppers_with": [3], "converters": [40], "droppers": [60]})
+    >>> print(_left_out(between, "purchase"))
+    Left out as steps on the way to purchase, not drivers: checkout (100% of converters, 5% of droppers). Name them in steps= to look between them, or pass steps_between=None to keep them.
+    """
+    shown = between.sort_values(["converters_with", "value"], ascending=[False, True]).head(8)
+    named = ", ".join(
+        f"{r['value']} ({r['converters_with'] / r['converters']:.0%} of converters,"
+        f" {r['droppers_with'] / r['droppers'] if r['droppers'] else 0:.0%} of droppers)"
+        for r in shown.to_dict("records")
+    )
+    more = f" and {len(between) - 8} more" if len(between) > 8 else ""
+    return (
+        f"Left out as steps on the way to {step}, not drivers: {named}{more}. Name them in"
+        " steps= to look between them, or pass steps_between=None to keep them."
     )
 
 

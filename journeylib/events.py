@@ -7,6 +7,7 @@ new handle; nothing is executed until an analysis runs.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -17,7 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.engine import Engine
-from journeylib.errors import ParameterError
+from journeylib.errors import ParameterError, whole_number
 from journeylib.schema import EVENT_COLUMNS
 from journeylib.sql import json_path
 
@@ -173,10 +174,38 @@ class Events:
         ranked = counts.order_by([ibis.desc("n"), "event_name"]).limit(top)
         return [str(n) for n in self.engine.run(ranked, what="listing event names").event_name]
 
-    def to_pandas(self, limit: int | None = 10_000) -> pd.DataFrame:
-        """The events in scope as a DataFrame (the first ``limit``, ordered by time)."""
+    def to_pandas(self, limit: int | None = None) -> pd.DataFrame:
+        """The events in scope as a DataFrame, ordered by time: all of them, or the first ``limit``.
+
+        When ``limit`` leaves events out, a warning says how many of how many came back.
+
+        Examples
+        --------
+        >>> import journeylib as jl, warnings
+        >>> ev = jl.datasets.sample_or("").events().where(event_name="purchase")
+        >>> len(ev.to_pandas()) == ev.count()
+        True
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always", UserWarning)
+        ...     first = ev.to_pandas(limit=10)
+        >>> len(first), str(caught[0].message)
+        (10, 'to_pandas returned the first 10 of 2,517 events in scope; limit=None returns all.')
+        """
+        if limit is not None:
+            whole_number("limit", limit)
         expr = self.table.order_by(["event_time", "event_id"])
-        return self.engine.run(expr.limit(limit) if limit else expr, what="reading events")
+        if limit is None:
+            return self.engine.run(expr, what="reading events")
+        frame = self.engine.run(expr.limit(limit + 1), what="reading events")
+        if len(frame) > limit:
+            warnings.warn(
+                f"to_pandas returned the first {limit:,} of {self.count():,} events in scope;"
+                " limit=None returns all.",
+                UserWarning,
+                stacklevel=2,
+            )
+            frame = frame.iloc[:limit]
+        return frame
 
 
 def property_json(t: ir.Table, name: str) -> ir.JSONValue:

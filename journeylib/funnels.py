@@ -74,6 +74,7 @@ def funnel(
 ) -> Result:
     """How many units reached each step, with rates, intervals, timing and units in progress.
 
+    The count column is ``users`` (``sessions`` with ``unit="session"``).
     ``by`` is a column or a ``properties`` key; each unit counts under its value
     on the best attempt's entry event (``by_value="first"``), on the last step it
     reached (``"last"``) or on step N (``"step:N"``, "(none)" before step N).
@@ -122,7 +123,7 @@ def funnel(
         levels = _fold_small_groups(ev, levels, by, max_groups)
     summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")
-    table = _table(frame, names, keys)
+    table = _table(frame, names, keys).rename(columns={"users": count_column(unit)})
     params: dict[str, object] = {
         "steps": list(names),
         "within": str(within),
@@ -140,6 +141,15 @@ def funnel(
     kind = "Funnel" if mode == "ordered" else f"{mode.replace('_', ' ').capitalize()} funnel"
     name = kind + (" with step windows" if spans else "") + (f" by {by}" if by else "")
     return Result(name, table, SQL.of(summary), params, draw=lazy_chart("funnel", "funnel_chart"))
+
+
+def count_column(unit: str) -> str:
+    """The funnel table's count column for ``unit``: ``users``, or ``sessions``.
+
+    >>> count_column("session")
+    'sessions'
+    """
+    return "sessions" if unit == "session" else "users"
 
 
 def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.Table:
@@ -565,6 +575,11 @@ def wilson(successes: int, trials: int, z: float = 1.959963984540054) -> tuple[f
     --------
     >>> [round(x, 4) for x in wilson(8, 10)]
     [0.4902, 0.9433]
+
+    None of none and all of all are exact ends, not float noise such as 4e-19:
+
+    >>> wilson(0, 600)[0], wilson(600, 600)[1]
+    (0.0, 1.0)
     """
     if trials == 0:
         return (0.0, 0.0)
@@ -573,12 +588,15 @@ def wilson(successes: int, trials: int, z: float = 1.959963984540054) -> tuple[f
     half = (
         z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
     )
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 __all__ = [
     "BY_VALUES",
     "MODES",
+    "count_column",
     "funnel",
     "require_steps",
     "step_rules",

@@ -101,6 +101,7 @@ def journey_map(
     cells = _cells(members, facts)
     frame = ev.engine.run(cells, what="the journey map")
     table = _table(frame, stages.names)
+    notes = _fixed_times(frame, stages)
     totals = table[table.kind == "all"].drop(columns=["kind", "touchpoint"])
     totals = totals.assign(side=_sides(totals.stage.tolist(), purchase_stage)).reset_index(
         drop=True
@@ -118,6 +119,7 @@ def journey_map(
         draw=lazy_chart("journey_map", "journey_map_chart"),
         extras={"stages": totals},
         views={"hourglass": lazy_chart("journey_map", "hourglass_chart")},
+        notes=notes,
     )
 
 
@@ -308,10 +310,43 @@ def _cells(members: ir.Table, facts: ir.Table) -> ir.Table:
         people=joined.user_id.nunique(),
         reached_next=moved.cast("int64").sum(),
         median_hours_in_stage=ibis.ifelse(moved, hours, ibis.null("float64")).median(),
+        # the quartiles say when at least half moved on after the same time (see _fixed_times)
+        lower_hours=ibis.ifelse(moved, hours, ibis.null("float64")).quantile(0.25),
+        upper_hours=ibis.ifelse(moved, hours, ibis.null("float64")).quantile(0.75),
         revenue=joined.revenue.sum(),
         score_sum=joined.score_sum.sum(),
         score_count=joined.score_count.sum(),
     )
+
+
+def _fixed_times(frame: pd.DataFrame, stages: Stages) -> tuple[str, ...]:
+    """Notes for stages that at least half of those moving on left after the same time.
+
+    A median that reads as a round figure (168.0 hours) looks like a window's cap;
+    the map has no window, so say that the data is like that and where to look.
+
+    >>> frame = pd.DataFrame({"kind": ["all"], "stage_index": [1], "reached_next": [40],
+    ...     "lower_hours": [167.99], "upper_hours": [168.0], "median_hours_in_stage": [168.0]})
+    >>> print(_fixed_times(frame, Stages({"buy": ["purchase"], "survey": ["nps_response"]}))[0])
+    ... # doctest: +ELLIPSIS
+    Median hours in buy read 168.0 because at least half of the 40 people who moved on ...
+    """
+    notes = []
+    names = stages.names
+    for row in frame[frame.kind == "all"].to_dict("records"):
+        index, movers = int(row["stage_index"]), int(row["reached_next"])
+        low, high = row["lower_hours"], row["upper_hours"]
+        if index >= len(names) or movers < 20 or pd.isna(low) or high - low > 1 / 60:
+            continue
+        following = names[index]
+        notes.append(
+            f"Median hours in {names[index - 1]} read {row['median_hours_in_stage']:.1f} because"
+            f" at least half of the {movers:,} people who moved on reached"
+            f" {following} ({', '.join(stages.events(following))}) after that same time, to the"
+            " minute. The journey map has no window: this is how the data is (a survey or message"
+            " sent a fixed time later?), not a cap."
+        )
+    return tuple(notes)
 
 
 def _table(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:

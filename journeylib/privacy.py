@@ -22,7 +22,7 @@ import pandas as pd
 from journeylib.errors import whole_number
 
 #: columns that count people (or their transitions and contexts) in a cell
-COUNT_COLUMNS = ("users", "people", "cohort_size", "base", "count", "observations")
+COUNT_COLUMNS = ("users", "sessions", "people", "cohort_size", "base", "count", "observations")
 #: columns that name a person
 ID_COLUMNS = ("user_id", "anonymous_id", "user")
 #: numeric columns that place a row rather than measure it: never blanked

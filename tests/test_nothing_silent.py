@@ -183,6 +183,9 @@ def test_drivers_that_find_nothing_say_why(tmp_path: Path) -> None:
     # the ten who read reviews all bought; reviews come after view, so nobody goes on to view
     everyone = jl.drivers(ev.where(user_id=[f"u{i}" for i in range(10)]), ["view", "buy"], "1d")
     assert everyone.notes == (
+        "Left out as steps on the way to buy, not drivers: reviews (100% of converters, 0% of"
+        " droppers). Name them in steps= to look between them, or pass steps_between=None to"
+        " keep them.",
         "No drivers: all 10 people who reached view and were compared went on to buy within 1d,"
         " so nobody dropped to compare them with.",
     )

@@ -36,8 +36,9 @@ def funnel_chart(result: Result) -> alt.LayerChart:
     ('Funnel within 7d', ['bar', 'bar', 'text', 'text'])
     """
     by = result.params.get("by")
-    table = _bars(result.table)
-    unit = "Sessions" if result.params.get("unit") == "session" else "People"
+    count = "sessions" if "sessions" in result.table.columns else "users"
+    table = _bars(result.table, count)
+    unit = "Sessions" if count == "sessions" else "People"
     names = table.step.astype(str)
     groups: list[str] = list(table[by].astype(str).unique()) if by in table.columns else []
     per_group = 40 if len(groups) <= LABELLED_GROUPS else 24  # room for a label, or a bar
@@ -50,11 +51,13 @@ def funnel_chart(result: Result) -> alt.LayerChart:
         axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '\\n')", labelLimit=step_width),
     )
     top = float(table.previous.max()) if len(table) else 1.0
-    y = alt.Y("users:Q", title=unit, scale=alt.Scale(domain=[0, max(top, 1.0) * 1.15], nice=False))
+    y = alt.Y(
+        f"{count}:Q", title=unit, scale=alt.Scale(domain=[0, max(top, 1.0) * 1.15], nice=False)
+    )
     tooltip = [
         alt.Tooltip("step:N", title="Step"),
         *([alt.Tooltip(f"{by}:N", title=str(by))] if by in table.columns else []),
-        alt.Tooltip("users:Q", title="Reached", format=","),
+        alt.Tooltip(f"{count}:Q", title="Reached", format=","),
         alt.Tooltip("drop_off:Q", title="Dropped since previous", format=","),
         alt.Tooltip("conversion_rate:Q", title="Of step 1", format=".1%"),
         alt.Tooltip("step_conversion_rate:Q", title="Of previous step", format=".1%"),
@@ -102,16 +105,16 @@ def funnel_chart(result: Result) -> alt.LayerChart:
     return layered
 
 
-def _bars(table: pd.DataFrame) -> pd.DataFrame:
+def _bars(table: pd.DataFrame, count: str) -> pd.DataFrame:
     """The funnel table with what the bars and labels need: the axis label, the previous
     step's count (the top of the dropped part) and the label texts."""
     frame = table.copy()
-    previous = frame.users + frame.drop_off
+    previous = frame[count] + frame.drop_off
     return frame.assign(
         label=[f"{s}\nstep {i}" for i, s in zip(frame.step_index, frame.step, strict=True)],
         previous=previous,
         headline=[
-            f"{u:,.0f} · {r:.1%}" for u, r in zip(frame.users, frame.conversion_rate, strict=True)
+            f"{u:,.0f} · {r:.1%}" for u, r in zip(frame[count], frame.conversion_rate, strict=True)
         ],
         of_first=[f"{r:.0%}" for r in frame.conversion_rate],
         of_previous=[f"{r:.1%} of previous" for r in frame.step_conversion_rate],
