@@ -18,6 +18,7 @@ import pandas as pd
 
 from journeylib.errors import ParameterError
 from journeylib.sql import SQL
+from journeylib.tables import table_html
 
 if TYPE_CHECKING:
     import altair as alt
@@ -113,12 +114,16 @@ class Result:
         return target
 
     def to_html(self) -> str:
-        """The result as HTML: title, chart (inline SVG, no network), table, collapsible SQL."""
+        """The result as HTML: title, chart (inline SVG, no network), table, collapsible SQL.
+
+        The table shows percentages, durations and thousands as people read them
+        (:func:`journeylib.tables.table_html`); ``.table`` keeps the numbers.
+        """
         sql = html.escape(str(self.sql))
         notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in self.notes)
         return (
             f"<h4>{html.escape(self.name)}</h4>{notes}{self.chart_svg()}"
-            f"{self.table.to_html(index=False, max_rows=50)}"
+            f"{table_html(self.table, max_rows=50)}"
             f"<details><summary>SQL</summary><pre>{sql}</pre></details>"
         )
 

@@ -24,7 +24,8 @@ import ipywidgets as widgets
 from journeylib.errors import JourneyError, ParameterError
 from journeylib.events import Events
 from journeylib.result import Result
-from journeylib.stages import SHIPPED, Stages
+from journeylib.stages import FIVE_STAGE, SHIPPED, Stages
+from journeylib.tables import table_html
 
 Analysis = Callable[..., Result]
 
@@ -68,22 +69,24 @@ class AnalysisPanel:
         self.analysis = analysis
         self.controls = dict(controls)
         self.fixed = dict(fixed or {})
-        self.status = widgets.HTML()
+        self.status = widgets.HTML(layout=widgets.Layout(min_height="24px"))
         self.chart = _chart_widget()
         self.table = widgets.HTML()
         self.sql = widgets.HTML()
-        sql_box = widgets.Accordion(children=[self.sql], titles=("SQL",))
+        self.output = widgets.VBox(
+            [self.chart, self.table, widgets.Accordion(children=[self.sql], titles=("SQL",))]
+        )
         self.result: Result | None = None
         self.seconds = 0.0
+        for control in self.controls.values():
+            _steady(control)
         self.widget = widgets.VBox(
             [
                 widgets.HBox(
                     list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap")
                 ),
                 self.status,
-                self.chart,
-                self.table,
-                sql_box,
+                self.output,
             ]
         )
         for control in self.controls.values():
@@ -95,21 +98,36 @@ class AnalysisPanel:
         return {**self.fixed, **{name: _value(c) for name, c in self.controls.items()}}
 
     def refresh(self) -> None:
-        """Run the analysis with the current values and redraw (or show the error)."""
+        """Run the analysis with the current values and redraw, or show what went wrong.
+
+        An error replaces the chart and table with its message until a change of
+        a control gives a result again; the panel never stays on "running…".
+        """
         self.status.value = "<i>running…</i>"
         started = time.perf_counter()
         try:
             result = self.analysis(**self.values())
             chart = result.chart()
+            self.chart.chart = cast(Any, chart)  # JupyterChart takes any top-level chart
         except JourneyError as err:
-            self.status.value = _error_html(err)
+            self._failed(str(err))
+            return
+        except Exception as err:  # a bug of ours: say so in the panel, keep the controls alive
+            self._failed(f"Unexpected {type(err).__name__}: {err}. Please report it.")
             return
         self.seconds = time.perf_counter() - started
         self.result = result
-        self.chart.chart = cast(Any, chart)  # JupyterChart takes any top-level chart
-        self.table.value = result.table.to_html(index=False, max_rows=30)
+        self.table.value = table_html(result.table, max_rows=30)
         self.sql.value = f"<pre>{html.escape(str(result.sql))}</pre>"
-        self.status.value = f"<small>{html.escape(result.name)}: {self.seconds:.2f} s</small>"
+        notes = "".join(f"<br><small>Note: {html.escape(n)}</small>" for n in result.notes)
+        self.status.value = (
+            f"<small>{html.escape(result.name)}: {self.seconds:.2f} s</small>{notes}"
+        )
+        self.output.layout.display = None
+
+    def _failed(self, message: str) -> None:
+        self.status.value = _error_html(message)
+        self.output.layout.display = "none"  # a chart of other values would read as this one
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         bundle: dict[str, Any] | None = self.widget._repr_mimebundle_(**kwargs)
@@ -117,12 +135,23 @@ class AnalysisPanel:
 
 
 def _value(control: widgets.ValueWidget) -> Any:
+    """A control's value as the analysis takes it: ``(any)`` and ``(none)`` are None."""
     value = control.value
+    if value in (ANY, NONE):
+        return None
     return list(value) if isinstance(value, tuple) else value
 
 
-def _error_html(err: Exception) -> str:
-    return f'<span style="color:#b00020">⚠ {html.escape(str(err))}</span>'
+def _steady(control: widgets.DOMWidget) -> None:
+    """A control whose label shows in full and whose width does not change with its value."""
+    control.style.description_width = "initial"
+    if control.layout.width is None:
+        control.layout.width = "460px" if isinstance(control, widgets.TagsInput) else "230px"
+    control.layout.margin = "2px 12px 2px 0"
+
+
+def _error_html(message: str) -> str:
+    return f'<span style="color:#b00020">⚠ {html.escape(message)}</span>'
 
 
 def _options(options: Sequence[Any], *chosen: Any) -> list[Any]:
@@ -147,9 +176,12 @@ def _dropdown(description: str, options: Sequence[Any], value: Any) -> widgets.D
 def _events_dropdown(
     description: str, names: Sequence[str], value: str | None, *, any_event: bool = False
 ) -> widgets.Dropdown:
-    """A dropdown of event names; with ``any_event``, ``(any)`` first (the value None)."""
-    options: list[Any] = [(ANY, None)] if any_event else []
-    return _dropdown(description, [*options, *names], value)
+    """A dropdown of event names; with ``any_event``, ``(any)`` first (the analysis gets None).
+
+    None is never a dropdown's value: ipywidgets reads it as "nothing selected".
+    """
+    options: list[Any] = [ANY] if any_event else []
+    return _dropdown(description, [*options, *names], ANY if value is None else value)
 
 
 def _pick(names: Sequence[str], preferred: str) -> str:
@@ -157,19 +189,24 @@ def _pick(names: Sequence[str], preferred: str) -> str:
     return preferred if preferred in names or not names else names[0]
 
 
-#: the label of "any event" in the event dropdowns (the analysis gets None)
+#: "any event" in the event dropdowns (the analysis gets None)
 ANY = "(any)"
+#: "no breakdown" in the breakdown dropdown (the analysis gets None)
+NONE = "(none)"
 #: the lookbacks offered by :func:`attribution_widget`
 LOOKBACKS = ("7d", "14d", "30d", "90d")
 #: the directions offered by :func:`paths_widget`: after → next steps, before → previous steps
 DIRECTIONS = ("after", "before")
 
 
-def explore(ev: Events) -> widgets.Tab:
+def explore(ev: Events, steps: Sequence[str] | None = None) -> widgets.Tab:
     """One app with a tab per analysis over ``ev``; every control re-runs its analysis.
 
-    A tab's panel is built and computed when the tab is first shown, so the app
-    opens with the funnel alone.
+    ``steps`` (the notebook's funnel) start the funnel tab, the paths tab's anchor
+    (the first step) and attribution's conversion (the last); without them the
+    funnel starts from the five-stage map (see :func:`starting_steps`). A tab's
+    panel is built and computed when the tab is first shown, so the app opens
+    with the funnel alone.
 
     Examples
     --------
@@ -192,9 +229,9 @@ def explore(ev: Events) -> widgets.Tab:
         title, build = TABS[index]
         holders[index].children = (widgets.HTML(f"<i>loading {html.escape(title)}…</i>"),)
         try:
-            panel = build(ev)
+            panel = build(ev, steps)
         except JourneyError as err:
-            holders[index].children = (widgets.HTML(_error_html(err)),)
+            holders[index].children = (widgets.HTML(_error_html(str(err))),)
             return
         holders[index].children = (panel.widget,)
 
@@ -219,16 +256,38 @@ def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPan
     from journeylib.funnels import MODES, funnel
 
     names = ev.frequent_event_names(50)
-    chosen = list(steps) if steps else names[:3]
+    chosen = list(steps) if steps else starting_steps(names)
     controls = {
         "steps": widgets.TagsInput(
             value=chosen, allowed_tags=names, allow_duplicates=True, description="Steps"
         ),
         "within": _dropdown("Within", ["1h", "1d", "7d", "14d", "30d"], "7d"),
         "mode": _dropdown("Mode", list(MODES), "ordered"),
-        "by": _dropdown("By", [("none", None), "channel", "source", "medium", "campaign"], None),
+        "by": _dropdown("By", [NONE, "channel", "source", "medium", "campaign"], NONE),
     }
     return AnalysisPanel("Funnel", funnel, controls, {"ev": ev})
+
+
+def starting_steps(names: Sequence[str], stages: Stages = FIVE_STAGE) -> list[str]:
+    """A first funnel: the most frequent event of each stage the data has, in stage order.
+
+    ``names`` are the event names, most frequent first. With fewer than two
+    stages in the data, the three most frequent events.
+
+    Examples
+    --------
+    >>> starting_steps(["page_view", "session_start", "view_item", "purchase", "login"])
+    ['page_view', 'view_item', 'purchase']
+    >>> starting_steps(["landing", "product_detail", "order_complete", "other"])
+    ['landing', 'product_detail', 'order_complete']
+    """
+    rank = {name: i for i, name in enumerate(names)}
+    chosen = []
+    for _, rule in stages.rules():
+        present = [e for e in rule.events if e in rank]
+        if present:
+            chosen.append(min(present, key=rank.__getitem__))
+    return chosen if len(chosen) >= 2 else list(names[:3])
 
 
 def paths_widget(
@@ -390,13 +449,14 @@ def _journey_map(ev: Events, stages: str) -> Result:
     return journey_map(ev, chosen)
 
 
-#: the tabs of :func:`explore`, in order: a title and the function building its panel
-TABS: tuple[tuple[str, Callable[[Events], AnalysisPanel]], ...] = (
-    ("Funnel", funnel_widget),
-    ("Paths", paths_widget),
-    ("Attribution", attribution_widget),
-    ("Retention", retention_widget),
-    ("Journey map", journey_map_widget),
+#: the tabs of :func:`explore`, in order: a title and how to build its panel from the
+#: events and the notebook's steps (or None)
+TABS: tuple[tuple[str, Callable[[Events, Sequence[str] | None], AnalysisPanel]], ...] = (
+    ("Funnel", lambda ev, steps: funnel_widget(ev, steps)),
+    ("Paths", lambda ev, steps: paths_widget(ev, steps[0] if steps else None)),
+    ("Attribution", lambda ev, steps: attribution_widget(ev, steps[-1] if steps else None)),
+    ("Retention", lambda ev, _steps: retention_widget(ev)),
+    ("Journey map", lambda ev, _steps: journey_map_widget(ev)),
 )
 
 

@@ -15,6 +15,7 @@ from journeylib.attribution import DEFAULT_MODELS, MODELS
 from journeylib.datasets import sample_or
 from journeylib.result import Result
 from journeylib.sql import SQL
+from journeylib.tables import table_html
 from journeylib.widgets import (
     AnalysisPanel,
     attribution_widget,
@@ -37,7 +38,7 @@ def steps(within: str) -> Result:
 def test_a_change_reruns_and_redraws_and_an_error_is_a_message():
     panel = AnalysisPanel("Funnel", steps, {"within": w.Text(value="3d")})
     assert panel.chart.spec["title"] == "Funnel within 3d"
-    assert "<td>3</td>" in panel.table.value
+    assert ">3</td>" in panel.table.value
 
     panel.controls["within"].value = "7d"
     assert panel.chart.spec["title"] == "Funnel within 7d"
@@ -46,7 +47,11 @@ def test_a_change_reruns_and_redraws_and_an_error_is_a_message():
 
     panel.controls["within"].value = "seven"
     assert "Invalid value &#x27;seven&#x27; for parameter &#x27;within&#x27;" in panel.status.value
-    assert panel.chart.spec["title"] == "Funnel within 7d"  # the last good chart stays
+    assert panel.chart.spec["title"] == "Funnel within 7d"  # the last good chart is kept,
+    assert panel.output.layout.display == "none"  # hidden while the error shows
+    panel.controls["within"].value = "2d"
+    assert panel.status.value.startswith("<small>Funnel within 2d: ")  # the error is gone
+    assert panel.output.layout.display is None
 
 
 def test_the_status_says_running_while_the_analysis_runs():
@@ -69,7 +74,8 @@ def shows(panel: AnalysisPanel, expected: Result) -> bool:
     """The panel displays ``expected``: its table (data and HTML), name and chart."""
     assert panel.result is not None, panel.status.value
     pd.testing.assert_frame_equal(panel.result.table, expected.table)
-    assert panel.table.value == expected.table.to_html(index=False, max_rows=30)
+    assert panel.table.value == table_html(expected.table, max_rows=30)
+    assert panel.output.layout.display is None  # shown
     assert panel.status.value.startswith(f"<small>{html.escape(expected.name)}: ")
     title = panel.chart.spec["title"]
     assert (title["text"] if isinstance(title, dict) else title) == expected.name
@@ -130,14 +136,14 @@ def test_attribution_widget_shows_no_models_as_a_message_and_keeps_the_last_tabl
     last = panel.table.value
     panel.controls["models"].value = ()
     assert "Name at least one model." in error(panel)
-    assert panel.table.value == last
+    assert panel.table.value == last and panel.output.layout.display == "none"
     panel.controls["models"].value = ("last_touch",)
     assert shows(panel, jl.attribution(ev, "purchase", "30d", ["last_touch"]))
 
 
 def test_retention_widget_reruns_with_period_kind_and_events(ev):
     panel = retention_widget(ev)
-    assert panel.controls["start"].options[0] == ("(any)", None)
+    assert panel.controls["start"].options[0] == "(any)"  # None would read as no selection
     assert shows(panel, jl.retention(ev))
 
     panel.controls["period"].value = "day"
@@ -146,7 +152,7 @@ def test_retention_widget_reruns_with_period_kind_and_events(ev):
     panel.controls["returning"].value = "purchase"
     assert shows(panel, jl.retention(ev, "sign_up", "purchase", "day", "unbounded"))
 
-    panel.controls["start"].value = None  # (any)
+    panel.controls["start"].value = "(any)"
     panel.controls["period"].value = "month"
     assert shows(panel, jl.retention(ev, None, "purchase", "month", "unbounded"))
 
@@ -201,10 +207,11 @@ def test_explore_has_a_tab_per_analysis_computed_when_first_shown(ev):
 
 
 def test_explore_shows_a_tab_that_cannot_be_built_as_a_message(ev, monkeypatch):
-    def broken(ev: jl.Events) -> AnalysisPanel:
+    def broken(ev: jl.Events, steps: list[str] | None) -> AnalysisPanel:
         raise jl.DataError("No events loaded.")
 
-    monkeypatch.setattr(widgets_module, "TABS", (("Funnel", funnel_widget), ("Broken", broken)))
+    tabs = (("Funnel", lambda ev, steps: funnel_widget(ev, steps)), ("Broken", broken))
+    monkeypatch.setattr(widgets_module, "TABS", tabs)
     app = explore(ev)
     app.selected_index = 1
     (message,) = app.children[1].children
@@ -232,3 +239,89 @@ def test_the_package_serves_every_widget_lazily():
     for name in jl._WIDGETS:
         assert getattr(jl, name) is getattr(widgets_module, name)
         assert name in jl.__all__
+
+
+# issue #26 step 5: every value of every control works; errors show and clear
+
+
+def test_the_breakdown_back_to_none_redraws_the_plain_funnel(ev):
+    steps = ["session_start", "view_item", "purchase"]
+    panel = funnel_widget(ev, steps)
+    assert panel.controls["by"].options[0] == "(none)"  # a value, never None
+    panel.controls["by"].value = "channel"
+    assert panel.result is not None and panel.result.name == "Funnel by channel"
+    panel.controls["by"].value = "(none)"
+    assert panel.result.name == "Funnel" and panel.result.params["by"] is None
+    pd.testing.assert_frame_equal(panel.result.table, jl.funnel(ev, steps).table)
+
+
+def test_every_value_of_every_dropdown_gives_a_result(ev):
+    panels = [
+        funnel_widget(ev, ["session_start", "purchase"]),
+        paths_widget(ev, "purchase"),
+        attribution_widget(ev, models=["last_touch"]),
+        retention_widget(ev),
+        journey_map_widget(ev),
+    ]
+    for panel in panels:
+        for name, control in panel.controls.items():
+            if not isinstance(control, w.Dropdown):
+                continue
+            for label in control.options[:8]:  # events: the first eight
+                control.value = label[1] if isinstance(label, tuple) else label
+                assert panel.status.value.startswith("<small>"), (name, label, panel.status.value)
+
+
+def test_an_unexpected_error_is_a_message_and_the_next_change_recovers():
+    def fragile(within: str) -> Result:
+        if within == "boom":
+            raise AttributeError("'NoneType' object has no attribute 'lower'")
+        return steps(within)
+
+    panel = AnalysisPanel("Funnel", fragile, {"within": w.Text(value="3d")})
+    panel.controls["within"].value = "boom"
+    assert "Unexpected AttributeError: 'NoneType' object has no attribute 'lower'" in error(panel)
+    assert "running" not in panel.status.value and panel.output.layout.display == "none"
+    panel.controls["within"].value = "4d"
+    assert panel.status.value.startswith("<small>Funnel within 4d: ")
+
+
+def test_explore_starts_from_the_notebooks_steps(ev):
+    steps = ["session_start", "add_to_cart", "purchase"]
+    app = explore(ev, steps)
+    for index in (1, 2):
+        app.selected_index = index
+    funnel_panel, paths_panel, attribution_panel = (app.children[i].children[0] for i in range(3))
+    assert "Funnel within 7d" in html.unescape(str(funnel_panel.children[2].children[0].spec))
+    funnel_box = funnel_panel.children[0].children[0]
+    assert list(funnel_box.value) == steps
+    assert paths_panel.children[1].value.startswith("<small>Next steps after session_start")
+    assert attribution_panel.children[0].children[0].value == "purchase"
+
+
+def test_without_steps_the_funnel_starts_from_the_stage_map(ev):
+    panel = funnel_widget(ev)
+    # the most frequent event of each five-stage stage the sample has, in stage order
+    assert list(panel.controls["steps"].value) == [
+        "page_view",
+        "view_item",
+        "add_to_cart",
+        "purchase",
+        "nps_response",
+    ]
+
+
+def test_controls_show_their_whole_label_at_a_fixed_width(ev):
+    panel = retention_widget(ev)
+    for control in panel.controls.values():
+        assert control.style.description_width == "initial"
+        assert control.layout.width == "230px"
+    assert funnel_widget(ev).controls["steps"].layout.width == "460px"
+
+
+def test_the_panel_table_reads_as_percentages_and_durations_without_nan(ev):
+    panel = funnel_widget(ev, ["session_start", "view_item", "purchase"])
+    assert ">94.0%</td>" in panel.table.value  # view_item: 2,819 of 3,000
+    assert ">2,819</td>" in panel.table.value
+    assert "NaN" not in panel.table.value and "nan" not in panel.table.value
+    assert ">4m 30s</td>" in panel.table.value  # median time from session_start

@@ -25,6 +25,15 @@ BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(n => n.textConten
 DRAWN = f"document.querySelector('{TITLES}') !== null"
 
 
+def no_dialog(page) -> None:
+    """Close the kernel dialog JupyterLab sometimes shows late on a notebook whose kernel is
+    already running (it takes the pointer; Escape keeps the running kernel)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="detached", timeout=10_000)
+
+
 def run_all(page, artifacts, name: str) -> None:
     """Run all cells and wait for the first chart.
 
@@ -102,3 +111,96 @@ def test_the_html_report_draws_its_charts_with_the_network_off(browser, artifact
     assert [u for u in requested if not u.startswith("file:")] == []
     page.screenshot(path=str(artifacts / "report-offline.png"), full_page=True)
     context.close()
+
+
+EXPLORE = (
+    "import journeylib as jl\n"
+    'ws = jl.datasets.sample_or("")\n'
+    'jl.explore(ws.events(), ["session_start", "view_item", "add_to_cart", "purchase"])'
+)
+
+
+def drawn(page, title: str) -> None:
+    """Wait until a chart titled ``title`` is drawn and no panel is running."""
+    try:
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{TITLES}')].some(n => n.textContent === {title!r})",
+            timeout=60_000,
+        )
+    except Exception:
+        page.screenshot(path="reports/test-artifacts/never-drawn.png")
+        raise
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.widget-html-content')]"
+        ".some(n => n.textContent.includes('running…'))",
+        timeout=60_000,
+    )
+
+
+def tab(page, title: str) -> None:
+    """Open the app's tab ``title``."""
+    no_dialog(page)
+    page.locator(".lm-TabBar-tab", has_text=title).click()
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).select_option(label=option)
+
+
+def test_explore_takes_every_problem_value_and_shows_errors_in_the_panel(lab, browser, artifacts):
+    import nbformat
+
+    url, root = lab
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(EXPLORE)],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(notebook, root / "explore.ipynb")
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(url.format(path="explore.ipynb") + "&reset")  # not the quickstart's tabs again
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    run_all(page, artifacts, "explore")
+    drawn(page, "Funnel within 7d")
+    # the funnel starts from the notebook's steps
+    tags = page.eval_on_selector_all(".jupyter-widget-tag", "n => n.map(x => x.textContent)")
+    assert [t.strip() for t in tags if t.strip()] == [
+        "session_start",
+        "view_item",
+        "add_to_cart",
+        "purchase",
+    ]
+    choose(page, "By", "channel")
+    drawn(page, "Funnel by channel within 7d")
+    choose(page, "By", "(none)")  # was an AttributeError and a panel stuck on "running…"
+    drawn(page, "Funnel within 7d")
+    page.screenshot(path=str(artifacts / "explore-funnel.png"))
+
+    tab(page, "Retention")
+    drawn(page, "Retention by week")
+    choose(page, "Start", "sign_up")
+    choose(page, "Start", "(any)")  # was "Invalid value"
+    choose(page, "Returning", "purchase")
+    choose(page, "Returning", "(any)")
+    drawn(page, "Retention by week")
+    assert page.locator("text=Invalid value").count() == 0
+
+    tab(page, "Attribution")
+    drawn(page, "Attribution")
+    models = page.get_by_label("Models", exact=True)
+    models.select_option([])
+    error = page.locator(".widget-html-content", has_text="Name at least one model.")
+    error.wait_for(timeout=60_000)
+    assert "⚠" in error.inner_text()
+    page.screenshot(path=str(artifacts / "explore-error.png"))
+    models.select_option(["last_touch"])
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.widget-html-content')]"
+        ".some(n => n.textContent.includes('Name at least one model.'))",
+        timeout=60_000,
+    )
+    drawn(page, "Attribution")
+    page.screenshot(path=str(artifacts / "explore-attribution.png"))
+    page.close()
