@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -186,6 +186,61 @@ class Result:
             views={name: drawn(view) for name, view in self.views.items()},
         )
 
+    def chart_bundle(self) -> dict[str, Any]:
+        """The default chart as Jupyter draws it: Vega (interactive, with tooltips, drawn by
+        JupyterLab itself, offline) and SVG for viewers without Vega.
+
+        Examples
+        --------
+        >>> r = Result("demo", pd.DataFrame({"step": ["a"], "users": [3]}), SQL(""))
+        >>> sorted(r.chart_bundle())
+        ['application/vnd.vega.v5+json', 'image/svg+xml', 'text/plain']
+        """
+        import vl_convert
+
+        try:
+            spec = self.chart().to_dict()
+            return {
+                VEGA_MIMETYPE: vl_convert.vegalite_to_vega(spec),
+                "image/svg+xml": vl_convert.vegalite_to_svg(spec),
+                "text/plain": f"<chart: {self.name}>",
+            }
+        except Exception as err:  # a chart must never hide the table
+            return {"text/plain": f"chart unavailable: {err}"}
+
+    def _ipython_display_(self) -> None:
+        """Shown in a Jupyter kernel: the title and notes, the chart as JupyterLab draws Vega
+        (tooltips, offline, kept in the saved notebook), then the table and the SQL.
+
+        Inside a report run, or outside a kernel, the static bundle of
+        :meth:`_repr_mimebundle_` (the chart as inline SVG).
+        """
+        from IPython import get_ipython
+        from IPython.display import display as untyped
+
+        from journeylib.privacy import sharing_rules
+
+        display = cast("Callable[..., None]", untyped)
+
+        if sharing_rules() is not None or not hasattr(get_ipython(), "kernel"):
+            display(self._repr_mimebundle_(), raw=True)
+            return
+        notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in self.notes)
+        heading = f"<h4>{html.escape(self.name)}</h4>{notes}"
+        display({"text/plain": self.name, "text/html": heading}, raw=True)
+        # SVG rather than vega-embed's canvas: sharp at any zoom, text a reader can select
+        display(self.chart_bundle(), raw=True, metadata={VEGA_MIMETYPE: {"embed_options": SVG}})
+        sql = html.escape(str(self.sql))
+        display(
+            {
+                "text/plain": self.table.to_string(max_rows=20),
+                "text/html": f"{table_html(self.table, max_rows=50)}"
+                f"<details><summary>SQL</summary><pre>{sql}</pre></details>",
+                MIMETYPE: self.to_record(),
+            },
+            raw=True,
+        )
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from journeylib.privacy import sharing_rules
 
@@ -231,3 +286,6 @@ def lazy_chart(module: str, name: str) -> Callable[[Result], alt.TopLevelMixin]:
 #: The mimetype under which a displayed Result carries its data, so a report
 #: run can collect every result table from the executed notebook.
 MIMETYPE = "application/vnd.journeylib.result+json"
+#: the mimetype JupyterLab draws with its own Vega (no network, tooltips on hover)
+VEGA_MIMETYPE = "application/vnd.vega.v5+json"
+SVG = {"renderer": "svg"}

@@ -112,3 +112,49 @@ def test_a_channel_has_the_same_colour_in_every_chart(sample_events) -> None:
     assert set(by_funnel) == set(by_removal) >= {"Email", "Paid Search", "Paid Social"}
     assert by_funnel == by_removal
     assert len(set(by_funnel.values())) == len(by_funnel)  # no two channels share a colour
+
+
+class _Kernel:
+    kernel = object()  # what IPython's shell has inside a Jupyter kernel
+
+
+def _displayed(monkeypatch, *, kernel: bool) -> list[tuple[dict, dict]]:
+    """What ``display(result)`` sends, as (bundle, metadata) pairs."""
+    import IPython
+    import IPython.display
+
+    sent: list[tuple[dict, dict]] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _Kernel() if kernel else None)
+    monkeypatch.setattr(
+        IPython.display,
+        "display",
+        lambda bundle, raw, metadata=None: sent.append((bundle, metadata or {})),
+    )
+    sample()._ipython_display_()
+    return sent
+
+
+def test_in_a_kernel_the_chart_is_vega_for_jupyterlab_with_svg_beside_it(monkeypatch):
+    from journeylib.result import MIMETYPE, VEGA_MIMETYPE
+
+    heading, chart, table = _displayed(monkeypatch, kernel=True)
+    assert heading[0]["text/html"] == "<h4>Funnel</h4>"
+    vega = chart[0][VEGA_MIMETYPE]
+    assert vega["$schema"].startswith("https://vega.github.io/schema/vega/")
+    assert any(mark.get("encode", {}).get("update", {}).get("tooltip") for mark in vega["marks"])
+    assert chart[0]["image/svg+xml"].startswith("<svg")  # for viewers without Vega
+    assert chart[1] == {VEGA_MIMETYPE: {"embed_options": {"renderer": "svg"}}}
+    assert ">10</td>" in table[0]["text/html"] and "select 1" in table[0]["text/html"]
+    assert table[0][MIMETYPE]["table"]["data"] == [["view", 10], ["buy", 4]]  # reports find it
+
+
+def test_a_report_and_a_terminal_get_the_static_bundle(monkeypatch):
+    from journeylib.privacy import shared_results
+    from journeylib.result import VEGA_MIMETYPE
+
+    ((outside, _),) = _displayed(monkeypatch, kernel=False)
+    assert "<svg" in outside["text/html"] and VEGA_MIMETYPE not in outside
+    with shared_results(5):
+        ((report, _),) = _displayed(monkeypatch, kernel=True)
+    assert "<svg" in report["text/html"] and VEGA_MIMETYPE not in report
+    assert "suppressed" in report["text/html"]  # the shared table, small cells blanked

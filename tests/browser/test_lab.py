@@ -67,16 +67,38 @@ def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifac
     page.goto(url.format(path="quickstart.ipynb"))
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda request: None if "127.0.0.1" in request.url else outside.append(request.url),
+    )
     run_all(page, artifacts, "quickstart")
-    assert titles(page) == ["Funnel within 7d"]  # the window in the title
-    page.locator(".jp-OutputArea-output .vega-embed").first.scroll_into_view_if_needed()
+    # the data quality and funnel cells' charts, drawn by JupyterLab's Vega, and the app's
+    page.wait_for_function(f"() => document.querySelectorAll('{TITLES}').length >= 3")
+    assert titles(page) == ["Events per day", "Funnel within 7d", "Funnel within 7d"]
+
+    # the funnel cell's chart answers a hover with a tooltip, with the network unused
+    result_chart = page.locator(".jp-RenderedVegaCommon5").nth(1)
+    no_dialog(page)
+    result_chart.scroll_into_view_if_needed()
+    result_chart.locator("path[aria-roledescription='bar']").nth(1).hover()
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible", timeout=10_000)
+    shown = tooltip.inner_text()
+    assert "Reached" in shown and "2,819" in shown and "94.0%" in shown  # view_item
+    page.screenshot(path=str(artifacts / "quickstart-tooltip.png"))
+    assert outside == []
+
+    page.locator(
+        ".jp-OutputArea-output .jupyter-widgets .vega-embed"
+    ).first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "quickstart-before.png"))
-    page.locator(".widget-dropdown", has_text="By").locator("select").select_option(label="channel")
+    page.get_by_label("By", exact=True).select_option(label="channel")
     page.wait_for_function(
         f"() => [...document.querySelectorAll('{TITLES}')].some(n => n.textContent === 'Funnel by channel within 7d')",
         timeout=60_000,
     )
-    assert titles(page) == ["Funnel by channel within 7d"]
+    assert titles(page) == ["Events per day", "Funnel within 7d", "Funnel by channel within 7d"]
     legend = page.eval_on_selector_all(
         ".vega-embed svg .role-legend-label text", "n => n.map(x => x.textContent)"
     )
