@@ -154,6 +154,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--show-user-ids", action="store_true", help="keep user id columns in the report"
     )
+    report.add_argument(
+        "--read-only",
+        action="store_true",
+        help="open every workspace read-only: the run changes nothing and holds no lock",
+    )
     report.set_defaults(handler=_report)
 
     demo = commands.add_parser("demo", help="sample exports -> workspace -> full journey report")
@@ -334,6 +339,7 @@ def _report(args: argparse.Namespace) -> int:
         args.out,
         min_cell_size=args.min_cell_size,
         show_user_ids=args.show_user_ids,
+        read_only=args.read_only,
     )
     print(f"report written to {out}")
     return 0

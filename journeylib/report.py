@@ -12,6 +12,7 @@ versions, timings). On failure the previous report is left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from journeylib.engine import read_only_workspaces
 from journeylib.errors import JourneyError, ParameterError
 from journeylib.loading import MIMETYPE as LOAD_MIMETYPE
 from journeylib.privacy import shared_results
@@ -131,8 +133,12 @@ def run_report(
     timeout_seconds: int | None = None,
     min_cell_size: int = 5,
     show_user_ids: bool = False,
+    read_only: bool = False,
 ) -> Path:
     """Run ``notebook`` with ``parameters`` and publish the report into ``out``.
+
+    ``read_only``: every workspace the notebook opens is opened read-only, so
+    the run can neither change the workspace nor hold it (a load in it fails).
 
     Every displayed result is shared as :meth:`Result.shared` gives it: rows
     counting fewer than ``min_cell_size`` people blanked and marked (0 keeps
@@ -157,7 +163,8 @@ def run_report(
     with Publication(target) as run:
         executed = run.work / source.name
         try:
-            with shared_results(min_cell_size, show_user_ids=show_user_ids):
+            reading = read_only_workspaces() if read_only else contextlib.nullcontext()
+            with shared_results(min_cell_size, show_user_ids=show_user_ids), reading:
                 papermill.execute_notebook(
                     str(source),
                     str(executed),

@@ -15,7 +15,7 @@ from journeylib.engine import Engine
 from journeylib.errors import DataError, EngineError, ParameterError
 from journeylib.events import Events
 from journeylib.ingest import load_event_file
-from journeylib.schema import create_statements
+from journeylib.schema import TABLES, create_statements
 from journeylib.sources import ReadOptions, crm, event_readers, feedback, spend
 from journeylib.unload import UnloadReport, unload_file
 from journeylib.yamlfile import read_mapping
@@ -43,9 +43,10 @@ class Workspace:
         self.engine = engine
         self.channel_rules = load_rules(channel_rules)
         self.session_timeout_us = to_microseconds(session_timeout, param="session_timeout")
-        if not engine.read_only:
-            for statement in create_statements():
-                engine.execute(statement)
+        if not engine.read_only and _missing_tables(engine):
+            with engine.writing():
+                for statement in create_statements():
+                    engine.execute(statement)
 
     def load_events(
         self,
@@ -73,6 +74,7 @@ class Workspace:
         )
         return self._report(
             _each(
+                self.engine,
                 paths,
                 lambda path: load_event_file(
                     self.engine,
@@ -95,7 +97,7 @@ class Workspace:
         """Load CRM deal exports into ``customers``, with their milestones as events."""
         zone, columns = _zone(self.engine, tz), _mapping(mapping)
         return self._report(
-            _each(paths, lambda p: crm.load(self.engine, p, mapping=columns, tz=zone))
+            _each(self.engine, paths, lambda p: crm.load(self.engine, p, mapping=columns, tz=zone))
         )
 
     def load_spend(
@@ -108,7 +110,11 @@ class Workspace:
         """Load ad-spend exports (Google Ads, Meta or generic CSV) into ``spend``."""
         columns = _mapping(mapping)
         return self._report(
-            _each(paths, lambda p: spend.load(self.engine, p, format=format, mapping=columns))
+            _each(
+                self.engine,
+                paths,
+                lambda p: spend.load(self.engine, p, format=format, mapping=columns),
+            )
         )
 
     def load_feedback(
@@ -123,6 +129,7 @@ class Workspace:
         zone, columns = _zone(self.engine, tz), _mapping(mapping)
         return self._report(
             _each(
+                self.engine,
                 paths,
                 lambda p: feedback.load(self.engine, p, kind=kind, mapping=columns, tz=zone),
             )
@@ -146,7 +153,8 @@ class Workspace:
         >>> ws.unload(path).removed["events"], ws.info()["events"]
         (1, 0)
         """
-        return unload_file(self.engine, origin, self.session_timeout_us)
+        with self.engine.writing():
+            return unload_file(self.engine, origin, self.session_timeout_us)
 
     def _report(self, files: list[loading.FileReport]) -> loading.LoadReport:
         return loading.LoadReport(
@@ -222,9 +230,12 @@ def open(
 
 
 def _each(
-    paths: PathLike | Iterable[PathLike], load: Callable[[Path], loading.FileReport]
+    engine: Engine,
+    paths: PathLike | Iterable[PathLike],
+    load: Callable[[Path], loading.FileReport],
 ) -> list[loading.FileReport]:
-    """Load each file in turn; a failing file's error says what became of the others.
+    """Load each file in turn, holding the workspace for writing; a failing file's error says
+    what became of the others.
 
     Each file is its own transaction: those before a failing one stay loaded,
     those after it are not read. The error says which, so the same command can
@@ -232,23 +243,35 @@ def _each(
     """
     files = _files(paths)
     done: list[loading.FileReport] = []
-    for position, path in enumerate(files):
-        try:
-            done.append(load(path))
-        except (DataError, EngineError) as err:
-            if len(files) == 1:
-                raise
-            kept = ", ".join(f"{f.origin} ({f.status})" for f in done) or "none"
-            unread = ", ".join(str(p) for p in files[position + 1 :]) or "none"
-            others = (
-                f" Files before it stay loaded: {kept}. Not read: {unread}."
-                " Run the same load again once it is fixed: loaded files are skipped."
-            )
-            cli = err.cli_message if isinstance(err, DataError) else str(err)
-            raise DataError(
-                str(err).rstrip(".") + "." + others, cli=cli.rstrip(".") + "." + others
-            ) from None
+    with engine.writing():
+        for position, path in enumerate(files):
+            try:
+                done.append(load(path))
+            except (DataError, EngineError) as err:
+                if len(files) == 1:
+                    raise
+                kept = ", ".join(f"{f.origin} ({f.status})" for f in done) or "none"
+                unread = ", ".join(str(p) for p in files[position + 1 :]) or "none"
+                others = (
+                    f" Files before it stay loaded: {kept}. Not read: {unread}."
+                    " Run the same load again once it is fixed: loaded files are skipped."
+                )
+                cli = err.cli_message if isinstance(err, DataError) else str(err)
+                raise DataError(
+                    str(err).rstrip(".") + "." + others, cli=cli.rstrip(".") + "." + others
+                ) from None
     return done
+
+
+def _missing_tables(engine: Engine) -> bool:
+    """Whether some canonical table is not in the workspace yet (a new or an older file)."""
+    present = {
+        str(name)
+        for (name,) in engine.rows(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        )
+    }
+    return not set(TABLES) <= present
 
 
 def _files(paths: PathLike | Iterable[PathLike]) -> list[Path]:

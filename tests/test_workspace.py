@@ -70,15 +70,19 @@ def test_unknown_time_zone_is_refused(loaded, tmp_path):
 
 @pytest.mark.parametrize("read_only", [False, True])
 def test_a_workspace_held_by_another_process_gives_a_clear_message(loaded, tmp_path, read_only):
-    # the fixture's connection holds the write lock; another process tries to open it
+    # the fixture's workspace holds the file for writing, as during a load; another process
+    # tries to open it (between loads it may: tests/test_readers.py)
     code = (
         "import journeylib as jl, sys\n"
         f"try:\n    jl.open(sys.argv[1], read_only={read_only})\n"
         "except jl.WorkspaceError as err:\n    print(err)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "w.duckdb")], capture_output=True, text=True
-    )
+    with loaded.engine.writing():
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "w.duckdb")],
+            capture_output=True,
+            text=True,
+        )
     assert "is open for writing in another process" in out.stdout
     assert "Close it there" in out.stdout
     assert "read_only=True" not in out.stdout  # DuckDB refuses a reader too: no false advice
