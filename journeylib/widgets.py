@@ -71,6 +71,7 @@ class AnalysisPanel:
         self.fixed = dict(fixed or {})
         self.status = widgets.HTML(layout=widgets.Layout(min_height="24px"))
         self.chart = _chart_widget()
+        self.chart.layout = widgets.Layout(max_width="100%", overflow="auto")  # wide: scroll
         self.table = widgets.HTML()
         self.sql = widgets.HTML()
         self.output = widgets.VBox(

@@ -16,6 +16,8 @@ REACHED = "#1f6feb"
 DROPPED = "#c9d7ee"
 #: at most this many breakdown groups get a percentage on each bar (more would overlap)
 LABELLED_GROUPS = 4
+#: the width (px) a breakdown of many groups is drawn to fit: a notebook output, less a legend
+FIT_WIDTH = 720
 
 
 def funnel_chart(result: Result) -> alt.LayerChart:
@@ -41,7 +43,13 @@ def funnel_chart(result: Result) -> alt.LayerChart:
     unit = "Sessions" if count == "sessions" else "People"
     names = table.step.astype(str)
     groups: list[str] = list(table[by].astype(str).unique()) if by in table.columns else []
-    per_group = 40 if len(groups) <= LABELLED_GROUPS else 24  # room for a label, or a bar
+    steps = max(table.label.nunique(), 1)
+    # room for a label; beyond LABELLED_GROUPS, bars as wide as lets the chart fit a notebook
+    per_group = (
+        40
+        if len(groups) <= LABELLED_GROUPS
+        else max(10, min(24, FIT_WIDTH // (steps * max(len(groups), 1))))
+    )
     longest = int(names.str.len().max()) if len(names) else 0
     step_width = max(110, 7 * longest + 16, per_group * len(groups))
     x = alt.X(
@@ -94,7 +102,7 @@ def funnel_chart(result: Result) -> alt.LayerChart:
             .encode(y=y, text="of_previous:N")
         )
         layers = [reached, dropped, count, step]
-    width = step_width * max(table.label.nunique(), 1)
+    width = step_width * steps
     layered: alt.LayerChart = alt.LayerChart(layer=layers).properties(
         **{
             **base(result.name),
