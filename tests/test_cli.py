@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from journeylib.cli import main
 
 CSV = "uid,event,ts\nu1,view,2024-01-01T10:00:00Z\nu2,view,2024-01-02T10:00:00Z\nu2,buy,oops\n"
@@ -125,6 +127,7 @@ def test_funnel_on_a_workspace_as_json(tmp_path, capsys):
     assert [(r["step"], r["users"]) for r in rows] == [("view", 2), ("buy", 0)]
 
 
+@pytest.mark.slow
 def test_demo_loads_the_sample_and_publishes_the_report(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

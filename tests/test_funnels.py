@@ -10,7 +10,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import journeylib as jl
@@ -137,19 +137,14 @@ logs = st.lists(
 step_lists = st.sampled_from(
     [["A", "B", "C"], ["A", "B", "A"], ["A", "A"], ["o'q", "A", "B"], ["B", "A", "C", "A"]]
 )
-relaxed = settings(
-    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
 
 
-@relaxed
 @given(logs, step_lists, st.sampled_from(["ordered", "strict_increase", "unordered"]))
 def test_every_mode_matches_the_brute_force_oracle(rows, steps, mode):
     ev = events(rows)
     assert engine_levels(ev, steps, 5 * SECOND, mode) == oracle(rows, steps, 5 * SECOND, mode)
 
 
-@relaxed
 @given(logs, step_lists, st.sampled_from(["ordered", "strict_increase"]))
 def test_windows_from_the_previous_step_match_the_oracle(rows, steps, mode):
     ev = events(rows)
@@ -158,7 +153,6 @@ def test_windows_from_the_previous_step_match_the_oracle(rows, steps, mode):
     )
 
 
-@relaxed
 @given(logs, step_lists, st.booleans())
 def test_strict_mode_matches_its_oracle(rows, steps, from_previous):
     ev = events(rows)
@@ -167,7 +161,6 @@ def test_strict_mode_matches_its_oracle(rows, steps, from_previous):
     )
 
 
-@relaxed
 @given(logs, step_lists, st.sampled_from(["ordered", "strict_increase"]), st.booleans())
 def test_per_step_windows_match_the_oracle(rows, steps, mode, from_previous):
     # the second step within 2 s of the first, every later one within 3 s of the one before
@@ -244,7 +237,7 @@ def clickhouse_levels(rows, steps, window_us, tmp_path, mode=None) -> dict[str, 
     return levels
 
 
-@relaxed
+@pytest.mark.slow
 @given(rows=logs, steps=step_lists)
 def test_ordered_equals_clickhouse_window_funnel_user_for_user(rows, steps, tmp_path_factory):
     expected = clickhouse_levels(rows, steps, 5 * SECOND, tmp_path_factory.mktemp("ch"))

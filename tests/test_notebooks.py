@@ -12,6 +12,8 @@ import pytest
 from journeylib import datasets
 from journeylib.report import notebook_parameters, run_report
 
+pytestmark = pytest.mark.slow  # each runs notebooks through papermill
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 

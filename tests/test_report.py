@@ -18,6 +18,8 @@ import journeylib as jl
 from journeylib.cli import main
 from journeylib.report import ReportError, notebook_parameters, run_report
 
+pytestmark = pytest.mark.slow  # each runs notebooks through papermill
+
 PARAMETERS = 'title: str = "Weekly"  # report title\nsteps: int = 3  # how many steps\nfail: bool = False  # fail on purpose'
 BODY = [
     "import pandas as pd\nfrom journeylib.result import Result\nfrom journeylib.sql import SQL",

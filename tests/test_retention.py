@@ -254,7 +254,7 @@ def random_log(seed: int, people: int = 12, per_person: int = 6) -> list[Row]:
     return rows
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_public_function_with_overall_rows_matches_the_oracle_on_random_logs(seed):
     rows = random_log(seed)
     ev = events(rows)
@@ -647,9 +647,14 @@ def _both_plans(ev: jl.Events, monkeypatch, **kwargs) -> tuple[bool, pd.DataFram
     ("seed", "start", "days", "fast_periods"),
     [
         (1, BASE, 50, {"day", "week", "month"}),  # one mask word
-        (2, BASE - 200 * DAY, 150, {"day", "week", "month"}),  # days need several words
-        (3, BASE - 600 * DAY, 500, {"week", "month"}),  # weeks need several; days too many
-        (4, datetime(1969, 11, 20, tzinfo=UTC), 80, {"day", "week", "month"}),  # around 1970
+        *(
+            pytest.param(*case, marks=pytest.mark.slow)
+            for case in [
+                (2, BASE - 200 * DAY, 150, {"day", "week", "month"}),  # days need several words
+                (3, BASE - 600 * DAY, 500, {"week", "month"}),  # weeks: several; days: too many
+                (4, datetime(1969, 11, 20, tzinfo=UTC), 80, {"day", "week", "month"}),  # 1970
+            ]
+        ),
     ],
 )
 def test_fast_plan_gives_the_general_plans_table_on_random_logs(

@@ -255,6 +255,7 @@ def test_the_breakdown_back_to_none_redraws_the_plain_funnel(ev):
     pd.testing.assert_frame_equal(panel.result.table, jl.funnel(ev, steps).table)
 
 
+@pytest.mark.slow
 def test_every_value_of_every_dropdown_gives_a_result(ev):
     panels = [
         funnel_widget(ev, ["session_start", "purchase"]),

@@ -70,6 +70,7 @@ def test_heuristics_equal_channelattribution_heuristic_models(seed: int) -> None
             )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_markov_within_channelattribution_simulation_noise(order: int) -> None:
     paths = sample_paths(3)

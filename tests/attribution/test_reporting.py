@@ -44,6 +44,7 @@ def test_several_markov_orders_in_one_call() -> None:
     )
 
 
+@pytest.mark.slow
 def test_bootstrap_intervals_match_the_binomial_and_repeat_with_the_seed() -> None:
     # 30 journeys end in a, 10 in b: a's last-touch share is X/40 with X ~ Binomial(40, 0.75),
     # sd = sqrt(0.75 x 0.25 / 40) = 0.0685, so its 95% interval is about 0.75 -/+ 0.134
