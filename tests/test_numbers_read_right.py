@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scipy import stats
 
 import journeylib as jl
 from journeylib.errors import ParameterError
@@ -26,13 +25,9 @@ def load(
 
 
 @pytest.mark.parametrize("trials", [1, 7, 13, 31, 599, 600, 3000])
-def test_wilson_equals_scipy_and_its_ends_are_exact(trials: int) -> None:
-    for successes in sorted({0, 1, trials // 3, trials - 1, trials}):
-        low, high = wilson(successes, trials)
-        ci = stats.binomtest(successes, trials).proportion_ci(method="wilson")
-        assert low == pytest.approx(ci.low, abs=1e-12)
-        assert high == pytest.approx(ci.high, abs=1e-12)
-    # 4.3e-19 and 0.9999999999999999 were float noise in the formula; the ends are exact
+def test_wilsons_ends_are_exact(trials: int) -> None:
+    # 4.3e-19 and 0.9999999999999999 were float noise in the formula; scipy agrees
+    # everywhere else (tests/test_statistics.py)
     assert wilson(0, trials)[0] == 0.0 and wilson(trials, trials)[1] == 1.0
 
 
