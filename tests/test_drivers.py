@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-import ibis
 import pandas as pd
 import pytest
+from oracles import events as canonical
 from scipy import stats
 
 import journeylib as jl
@@ -34,10 +34,8 @@ def random_log(seed: int) -> pd.DataFrame:
 
 
 def connect(frame: pd.DataFrame) -> jl.Events:
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select *, user_id || '-s' as session_id from frame")
-    return jl.connect(backend, events="ev").events()
+    """Canonical events, one session per user."""
+    return canonical(frame.assign(session_id=frame.user_id + "-s"))
 
 
 def oracle(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:

@@ -12,29 +12,19 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import BASE, SECOND, at
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.funnels import funnel, unit_levels
 
-BASE = pd.Timestamp("2024-01-01T00:00:00Z")
-SECOND = 1_000_000
-
 
 def events(rows: list[tuple[str, int, str]]) -> jl.Events:
-    """Canonical events from (user, microseconds after BASE, name) rows."""
-    frame = pd.DataFrame(
-        {
-            "event_id": [f"e{i}" for i in range(len(rows))],
-            "user_id": [u for u, _, _ in rows],
-            "event_time": [BASE + pd.Timedelta(microseconds=t) for _, t, _ in rows],
-            "event_name": [n for _, _, n in rows],
-            "session_id": [f"{u}-s" for u, _, _ in rows],
-        }
+    """Canonical events from (user, microseconds after BASE, name) rows, one session per user."""
+    return canonical(
+        {"user_id": u, "event_time": at(t), "event_name": n, "session_id": f"{u}-s"}
+        for u, t, n in rows
     )
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 def oracle(
@@ -350,10 +340,7 @@ def test_breakdown_takes_the_value_at_entry():
             "channel": ["Email", "Direct", "Direct", "Direct", "Email"],
         }
     )
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    result = funnel(jl.connect(backend, events="ev").events(), ["view", "buy"], by="channel")
+    result = funnel(canonical(frame), ["view", "buy"], by="channel")
     assert result.table[["channel", "step", "users", "conversion_rate"]].values.tolist() == [
         ["Direct", "view", 1, 1.0],
         ["Direct", "buy", 0, 0.0],

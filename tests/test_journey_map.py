@@ -6,9 +6,9 @@ import json
 import random
 import statistics
 
-import ibis
 import pandas as pd
 import pytest
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib import datasets
@@ -48,16 +48,6 @@ def random_log(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         for _ in range(60)
     ]
     return pd.DataFrame(rows), pd.DataFrame(feedback)
-
-
-def connect(frame: pd.DataFrame, feedback: pd.DataFrame | None = None) -> jl.Events:
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    if feedback is not None:
-        backend.con.register("fb", feedback)
-        backend.raw_sql("create table feedback as select * from fb")
-    return jl.connect(backend, events="ev").events()
 
 
 def reach(events: list[dict]) -> list[dict]:
@@ -144,7 +134,7 @@ def oracle_map(frame: pd.DataFrame, feedback: pd.DataFrame, key_events: list[str
 @pytest.mark.parametrize("seed", range(6))
 def test_journey_map_equals_the_oracle(seed: int) -> None:
     frame, feedback = random_log(seed)
-    result = journey_map(connect(frame, feedback), STAGES, key_events=["x"])
+    result = journey_map(canonical(frame, feedback), STAGES, key_events=["x"])
     ours = result.table.set_index(["kind", "touchpoint", "stage_index"]).sort_index()
     expected = oracle_map(frame, feedback, ["x"]).set_index(["kind", "touchpoint", "stage_index"])
     expected = expected.sort_index()
@@ -182,7 +172,7 @@ def oracle_stage_of(frame: pd.DataFrame) -> dict[str, tuple[int, float, bool]]:
 @pytest.mark.parametrize("seed", range(6))
 def test_stage_of_equals_the_oracle(seed: int) -> None:
     frame, _ = random_log(seed)
-    table = stage_of(connect(frame), STAGES).table
+    table = stage_of(canonical(frame), STAGES).table
     ours = {
         r.user_id: (r.stage_index, pytest.approx(r.hours_in_stage), r.went_back)
         for r in table.itertuples()
@@ -192,7 +182,7 @@ def test_stage_of_equals_the_oracle(seed: int) -> None:
 
 def test_stage_totals_equal_an_unbounded_ordered_funnel() -> None:
     frame, _ = random_log(7)
-    ev = connect(frame)
+    ev = canonical(frame)
     totals = journey_map(ev, STAGES, key_events=[]).extras["stages"].people.tolist()
     assert totals == jl.funnel(ev, STAGES, within="3650d").table.users.tolist()
 

@@ -6,36 +6,25 @@ import random
 import re
 from collections import Counter, defaultdict
 
-import ibis
 import pandas as pd
 import pytest
 import vl_convert
+from oracles import SECOND, at
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.errors import ParameterError
 from journeylib.paths import END, OTHER, START, next_steps, paths, previous_steps, step_matrix
 
-BASE = pd.Timestamp("2024-01-01T00:00:00Z")
-SECOND = 1_000_000
-
 Row = tuple[str, str, str, int, str]  # event_id, user, session, microseconds after BASE, name
 
 
 def events(rows: list[Row]) -> jl.Events:
-    """Canonical events in a fresh DuckDB backend (as tests/test_funnels.py builds them)."""
-    frame = pd.DataFrame(
-        {
-            "event_id": [r[0] for r in rows],
-            "user_id": [r[1] for r in rows],
-            "event_time": [BASE + pd.Timedelta(microseconds=r[3]) for r in rows],
-            "event_name": [r[4] for r in rows],
-            "session_id": [r[2] for r in rows],
-        }
+    """Canonical events from (event id, user, session, microseconds after BASE, name) rows."""
+    return canonical(
+        {"event_id": e, "user_id": u, "event_time": at(t), "event_name": n, "session_id": s}
+        for e, u, s, t, n in rows
     )
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 def simple(spec: dict[str, str], gap: int = SECOND) -> list[Row]:

@@ -7,9 +7,9 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-import ibis
 import pandas as pd
 import pytest
+from oracles import events as canonical
 from scipy.stats import norm
 
 import journeylib as jl
@@ -19,15 +19,6 @@ from journeylib.segments import compare_segments, segment_events
 
 BASE = pd.Timestamp("2024-01-01T00:00:00Z")  # a Monday
 WEEK = pd.Timedelta(days=7)
-
-
-def connect(rows: list[dict[str, object]]) -> jl.Events:
-    frame = pd.DataFrame(rows)
-    frame["event_id"] = [f"e{i:05d}" for i in range(len(frame))]
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 # ------------------------------------------------------------------ a hand-built log
@@ -79,7 +70,7 @@ def log() -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def events(log: list[dict[str, object]]) -> jl.Events:
-    return connect(log)
+    return canonical(log)
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +256,7 @@ def test_charts_and_views_draw(compared: jl.Result) -> None:
 
 
 def test_saved_filters_may_overlap(log: list[dict[str, object]]) -> None:
-    ev = connect(log)
+    ev = canonical(log)
     everyone, bought = ev, ev.where(lambda t: t.user_id.isin([f"a{i}" for i in range(15)]))
     result = compare_segments(
         ev,
@@ -282,7 +273,7 @@ def test_saved_filters_may_overlap(log: list[dict[str, object]]) -> None:
 
 
 def test_bad_segments_name_the_problem(log: list[dict[str, object]]) -> None:
-    ev = connect(log)
+    ev = canonical(log)
     with pytest.raises(jl.ParameterError, match="Did you mean 'channel'"):
         compare_segments(ev, "chanel", steps=["home", "buy"])
     with pytest.raises(jl.ParameterError, match="two or more"):
@@ -338,7 +329,7 @@ def planted_log() -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def planted() -> jl.Events:
-    return connect(planted_log())
+    return canonical(planted_log())
 
 
 def test_personas_recover_planted_groups_and_describe_them(planted: jl.Events) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.prediction import EXIT, predict_next
@@ -36,13 +36,6 @@ def random_log(seed: int) -> pd.DataFrame:
             )
             previous = name
     return pd.DataFrame(rows)
-
-
-def connect(frame: pd.DataFrame) -> jl.Events:
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 def oracle(frame: pd.DataFrame, order: int, holdout: float, min_count: int):
@@ -83,7 +76,7 @@ def test_predictions_and_accuracy_equal_the_oracle(seed: int, order: int) -> Non
     frame = random_log(seed)
     predict, test = oracle(frame, order, 0.25, 3)
     history = ["a", "b", "c"][-order:]
-    result = predict_next(connect(frame), history, order=order, holdout=0.25, min_count=3, top=10)
+    result = predict_next(canonical(frame), history, order=order, holdout=0.25, min_count=3, top=10)
     expected = predict(tuple(history))[:10]
     assert result.table.next_event.tolist() == [e for e, _ in expected]
     assert result.table.probability.tolist() == pytest.approx([p for _, p in expected])
@@ -100,7 +93,7 @@ def test_predictions_and_accuracy_equal_the_oracle(seed: int, order: int) -> Non
 
 def test_structure_beats_the_baseline_and_a_user_history_is_their_latest_events() -> None:
     frame = random_log(5)
-    ev = connect(frame)
+    ev = canonical(frame)
     result = predict_next(ev, ["a"], order=1, min_count=1)
     assert result.table.next_event.iloc[0] == "b"  # planted: b follows a 60% of the time
     evaluation = result.extras["evaluation"].set_index("model")
@@ -117,7 +110,7 @@ def test_structure_beats_the_baseline_and_a_user_history_is_their_latest_events(
 
 
 def test_bad_parameters() -> None:
-    ev = connect(random_log(0))
+    ev = canonical(random_log(0))
     with pytest.raises(jl.ParameterError, match="order"):
         predict_next(ev, ["a"], order=5)
     with pytest.raises(jl.ParameterError, match="not both"):
@@ -135,7 +128,7 @@ def test_prediction_over_stages_equals_the_oracle_on_renamed_events() -> None:
     predict, _ = oracle(renamed, order=2, holdout=0.2, min_count=1)
     for history in (["early"], ["late"], ["early", "late"], ["late", "early"]):
         result = predict_next(
-            connect(frame), history, order=2, min_count=1, holdout=0.2, stages=stages
+            canonical(frame), history, order=2, min_count=1, holdout=0.2, stages=stages
         )
         expected = predict(tuple(history))[:5]
         assert result.table.next_event.tolist() == [e for e, _ in expected]

@@ -9,11 +9,11 @@ import math
 import random
 from datetime import UTC, date, datetime, timedelta
 
-import ibis
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.charts.retention import curve_chart, heatmap_chart
@@ -30,21 +30,16 @@ Row = tuple[str, datetime, str, str | None, float | None]  # user, time, name, c
 
 def events(rows: list[Row], *, naive: bool = False) -> jl.Events:
     """Canonical events from rows; ``naive`` writes timezone-naive UTC times."""
-    frame = pd.DataFrame(
+    return canonical(
         {
-            "event_id": [f"e{i:05d}" for i in range(len(rows))],
-            "user_id": [r[0] for r in rows],
-            "event_time": [r[1].replace(tzinfo=None) if naive else r[1] for r in rows],
-            "event_name": [r[2] for r in rows],
-            "channel": pd.Series([r[3] for r in rows], dtype="object"),
-            "revenue": pd.Series([r[4] for r in rows], dtype="float64"),
+            "user_id": u,
+            "event_time": t.replace(tzinfo=None) if naive else t,
+            "event_name": n,
+            "channel": c,
+            "revenue": r,
         }
+        for u, t, n, c, r in rows
     )
-    backend = ibis.duckdb.connect()
-    backend.raw_sql("SET TimeZone = 'UTC'")
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 # ---------------------------------------------------------------------------------------------

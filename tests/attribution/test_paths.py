@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import ibis
 import pandas as pd
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.attribution import attribution
@@ -186,21 +186,17 @@ BASE = pd.Timestamp("2024-01-01T00:00:00Z")
 
 def events_from(rows: list[tuple]) -> jl.Events:
     """Canonical events from (user, hour, name, session, channel, revenue) rows."""
-    frame = pd.DataFrame(
+    return canonical(
         {
-            "event_id": [f"e{i:03d}" for i in range(len(rows))],
-            "user_id": [r[0] for r in rows],
-            "event_time": [BASE + pd.Timedelta(hours=r[1]) for r in rows],
-            "event_name": [r[2] for r in rows],
-            "session_id": [r[3] for r in rows],
-            "channel": pd.Series([r[4] for r in rows], dtype="object"),
-            "revenue": pd.Series([r[5] for r in rows], dtype="float64"),
+            "user_id": u,
+            "event_time": BASE + pd.Timedelta(hours=h),
+            "event_name": n,
+            "session_id": s,
+            "channel": c,
+            "revenue": r,
         }
+        for u, h, n, s, c, r in rows
     )
-    backend = ibis.duckdb.connect()
-    backend.con.register("frame", frame)
-    backend.raw_sql("create table ev as select * from frame")
-    return jl.connect(backend, events="ev").events()
 
 
 def oracle(rows: list[tuple], options: dict) -> dict[str, tuple[float, float, float]]:
