@@ -74,7 +74,13 @@ def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifac
     )
     run_all(page, artifacts, "quickstart")
     # the data quality and funnel cells' charts, drawn by JupyterLab's Vega, and the app's
-    page.wait_for_function(f"() => document.querySelectorAll('{TITLES}').length >= 3")
+    try:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('{TITLES}').length >= 3", timeout=120_000
+        )
+    except Exception:
+        page.screenshot(path=str(artifacts / "quickstart-three-charts.png"), full_page=True)
+        raise
     assert titles(page) == ["Events per day", "Funnel within 7d", "Funnel within 7d"]
 
     # the funnel cell's chart answers a hover with a tooltip, with the network unused
