@@ -68,12 +68,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     (
         settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     ).write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    # a notebook starts its kernel without asking: JupyterLab's "Select Kernel" dialog, shown
-    # late, took the pointer from the tests (and from a hover on a chart)
-    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        '{"autoStartDefaultKernel": true}'
-    )
     port, token = _free_port(), "journeylib-test"
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
     server = subprocess.Popen(

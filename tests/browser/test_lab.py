@@ -25,6 +25,15 @@ BUSY = "[...document.querySelectorAll('.jp-InputPrompt')].some(n => n.textConten
 DRAWN = f"document.querySelector('{TITLES}') !== null"
 
 
+def hover(element) -> None:
+    """Move the pointer over ``element`` as events sent to it, which JupyterLab's late "Select
+    Kernel" dialog (it takes the real pointer, and Escape does not always close it) cannot stop."""
+    box = element.bounding_box()
+    at = {"clientX": box["x"] + box["width"] / 2, "clientY": box["y"] + box["height"] / 2}
+    for kind in ("pointerover", "pointermove", "mouseover", "mousemove"):
+        element.dispatch_event(kind, at)
+
+
 def no_dialog(page) -> None:
     """Close the kernel dialog JupyterLab sometimes shows late on a notebook whose kernel is
     already running (it takes the pointer; Escape keeps the running kernel)."""
@@ -85,9 +94,8 @@ def test_quickstart_explore_redraws_when_a_control_changes(lab, browser, artifac
 
     # the funnel cell's chart answers a hover with a tooltip, with the network unused
     result_chart = page.locator(".jp-RenderedVegaCommon5").nth(1)
-    no_dialog(page)
     result_chart.scroll_into_view_if_needed()
-    result_chart.locator("path[aria-roledescription='bar']").nth(1).hover()
+    hover(result_chart.locator("path[aria-roledescription='bar']").nth(1))
     tooltip = page.locator("#vg-tooltip-element")
     tooltip.wait_for(state="visible", timeout=10_000)
     shown = tooltip.inner_text()
