@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.drop_off import drop_off
@@ -49,7 +50,7 @@ def oracle(frame: pd.DataFrame) -> tuple[Counter, dict[int, tuple[int, int, floa
 @pytest.mark.parametrize("seed", range(4))
 def test_last_events_and_stage_summary_equal_the_oracle(seed: int) -> None:
     frame, feedback = helpers.random_log(seed)
-    result = drop_off(helpers.connect(frame, feedback), STAGES, top=100, min_support=1)
+    result = drop_off(canonical(frame, feedback), STAGES, top=100, min_support=1)
     expected_last, expected_stages = oracle(frame)
     ours = {(r.stage_index, r.last_event): r.people for r in result.table.itertuples()}
     assert ours == dict(expected_last)
@@ -92,7 +93,7 @@ def test_low_survey_scores_before_leaving_are_a_pain_point() -> None:
             "revenue": None,
         }
     )
-    ev = helpers.connect(frame, pd.DataFrame(feedback))
+    ev = canonical(frame, pd.DataFrame(feedback))
     result = drop_off(ev, jl.Stages({"look": ["look"], "buy": ["buy"]}), min_support=5)
     pain = result.extras["pain_points"].set_index("feature")
     assert pain.loc["nps <= 6", ["left_with", "moved_on_with"]].tolist() == [20, 0]
