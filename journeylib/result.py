@@ -119,10 +119,17 @@ class Result:
         The table shows percentages, durations and thousands as people read them
         (:func:`journeylib.tables.table_html`); ``.table`` keeps the numbers.
         """
-        sql = html.escape(str(self.sql))
+        return f"{self._heading_html()}{self.chart_svg()}{self._table_html()}"
+
+    def _heading_html(self) -> str:
+        """The title and the notes."""
         notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in self.notes)
+        return f"<h4>{html.escape(self.name)}</h4>{notes}"
+
+    def _table_html(self) -> str:
+        """The formatted table and the collapsible SQL."""
+        sql = html.escape(str(self.sql))
         return (
-            f"<h4>{html.escape(self.name)}</h4>{notes}{self.chart_svg()}"
             f"{table_html(self.table, max_rows=50)}"
             f"<details><summary>SQL</summary><pre>{sql}</pre></details>"
         )
@@ -225,17 +232,13 @@ class Result:
         if sharing_rules() is not None or not hasattr(get_ipython(), "kernel"):
             display(self._repr_mimebundle_(), raw=True)
             return
-        notes = "".join(f"<p><strong>Note:</strong> {html.escape(n)}</p>" for n in self.notes)
-        heading = f"<h4>{html.escape(self.name)}</h4>{notes}"
-        display({"text/plain": self.name, "text/html": heading}, raw=True)
+        display({"text/plain": self.name, "text/html": self._heading_html()}, raw=True)
         # SVG rather than vega-embed's canvas: sharp at any zoom, text a reader can select
         display(self.chart_bundle(), raw=True, metadata={VEGA_MIMETYPE: {"embed_options": SVG}})
-        sql = html.escape(str(self.sql))
         display(
             {
                 "text/plain": self.table.to_string(max_rows=20),
-                "text/html": f"{table_html(self.table, max_rows=50)}"
-                f"<details><summary>SQL</summary><pre>{sql}</pre></details>",
+                "text/html": self._table_html(),
                 MIMETYPE: self.to_record(),
             },
             raw=True,
