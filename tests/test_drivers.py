@@ -2,79 +2,22 @@
 
 from __future__ import annotations
 
-import random
-
 import pandas as pd
 import pytest
+from oracles import BASE
 from oracles import events as canonical
+from oracles.drivers import oracle, random_log
 from scipy import stats
 
 import journeylib as jl
 from journeylib import datasets
 from journeylib.drivers import drivers, odds_ratio
 
-BASE = pd.Timestamp("2024-01-01T00:00:00Z")
-WINDOW = pd.Timedelta(minutes=60)
-
-
-def random_log(seed: int) -> pd.DataFrame:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(500):
-        rows.append(
-            {
-                "event_id": f"e{i:04}",
-                "user_id": f"u{rng.randrange(60)}",
-                "event_time": BASE + pd.Timedelta(minutes=rng.randrange(400)),
-                "event_name": rng.choice(["a", "b", "x", "y", "z"]),
-                "channel": rng.choice(["Email", "Direct", None]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def connect(frame: pd.DataFrame) -> jl.Events:
-    """Canonical events, one session per user."""
-    return canonical(frame.assign(session_id=frame.user_id + "-s"))
-
-
-def oracle(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
-    """Funnel a -> b within an hour, best attempt = earliest a with a b in its window."""
-    end = frame.event_time.max()
-    found: dict[tuple[str, str], list[int]] = {}
-    for _, events in frame.groupby("user_id"):
-        events = events.sort_values(["event_time", "event_id"])
-        starts = events[events.event_name == "a"].event_time.tolist()
-        if not starts:
-            continue
-        attempts = [
-            (t1, min(bs))
-            for t1 in starts
-            if (
-                bs := [
-                    t for t in events[events.event_name == "b"].event_time if t1 <= t <= t1 + WINDOW
-                ]
-            )
-        ]
-        if attempts:
-            since, until, converted = *min(attempts), True
-        else:
-            since, until, converted = starts[0], starts[0] + WINDOW, False
-            if until > end:
-                continue  # still inside the window when the data ends
-        inside = events[(events.event_time >= since) & (events.event_time <= until)]
-        features = {("event", n) for n in inside.event_name if n not in ("a", "b")}
-        features |= {("channel", c) for c in inside.channel if isinstance(c, str)}
-        for feature in features:
-            counts = found.setdefault(feature, [0, 0])
-            counts[0 if converted else 1] += 1
-    return {k: (v[0], v[1]) for k, v in found.items()}
-
 
 @pytest.mark.parametrize("seed", range(5))
 def test_feature_counts_equal_the_oracle(seed: int) -> None:
     frame = random_log(seed)
-    result = drivers(connect(frame), ["a", "b"], "1h", columns=["channel"], min_support=1)
+    result = drivers(canonical(frame), ["a", "b"], "1h", columns=["channel"], min_support=1)
     every = result.extras["all"]
     ours = {
         (kind, value): (a, b)
@@ -111,7 +54,7 @@ def test_odds_ratio_and_fisher_by_hand() -> None:
             "channel": None,
         }
     )
-    row = drivers(connect(frame), ["view", "buy"], "1d", min_support=5).extras["all"].iloc[0]
+    row = drivers(canonical(frame), ["view", "buy"], "1d", min_support=5).extras["all"].iloc[0]
     assert (row.feature, row.converters_with, row.droppers_with) == ("reviews", 20, 10)
     assert row.odds_ratio == 4.0
     assert row.p_value == pytest.approx(stats.fisher_exact([[20, 10], [10, 20]]).pvalue)
@@ -131,7 +74,7 @@ def test_sample_mobile_checkouts_drop_more() -> None:
 
 
 def test_bad_parameters() -> None:
-    ev = connect(random_log(0))
+    ev = canonical(random_log(0))
     with pytest.raises(jl.ParameterError, match="step"):
         drivers(ev, ["a", "b"], step=3)
     with pytest.raises(jl.ParameterError, match="Did you mean 'b'"):

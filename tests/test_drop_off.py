@@ -2,56 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import statistics
-from collections import Counter
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from oracles import events as canonical
+from oracles.journey_map import STAGES, oracle_drop_off, random_log
 
 import journeylib as jl
 from journeylib.drop_off import drop_off
 
-_spec = importlib.util.spec_from_file_location(
-    "journey_map_helpers", Path(__file__).with_name("test_journey_map.py")
-)
-assert _spec and _spec.loader
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
-STAGES = helpers.STAGES
-
-
-def oracle(frame: pd.DataFrame) -> tuple[Counter, dict[int, tuple[int, int, float | None]]]:
-    """(last events of those who left each stage, per stage: reached, moved on, median hours)."""
-    last_events: Counter = Counter()
-    stages: dict[int, list] = {}
-    for events in helpers.by_person(frame).values():
-        reached = helpers.reach(events)
-        last = events[-1]
-        for k, hit in enumerate(reached, start=1):
-            entry = stages.setdefault(k, [0, 0, []])
-            entry[0] += 1
-            if k < len(reached):
-                entry[1] += 1
-            elif k < len(STAGES):
-                last_events[(k, last["event_name"])] += 1
-                entry[2].append((last["t"] - hit["t"]).total_seconds() / 3600)
-            else:
-                entry[2].append((last["t"] - hit["t"]).total_seconds() / 3600)
-    summary = {
-        k: (n, moved, statistics.median(hours) if hours else None)
-        for k, (n, moved, hours) in stages.items()
-    }
-    return last_events, summary
-
 
 @pytest.mark.parametrize("seed", range(4))
 def test_last_events_and_stage_summary_equal_the_oracle(seed: int) -> None:
-    frame, feedback = helpers.random_log(seed)
+    frame, feedback = random_log(seed)
     result = drop_off(canonical(frame, feedback), STAGES, top=100, min_support=1)
-    expected_last, expected_stages = oracle(frame)
+    expected_last, expected_stages = oracle_drop_off(frame)
     ours = {(r.stage_index, r.last_event): r.people for r in result.table.itertuples()}
     assert ours == dict(expected_last)
     shares = result.table.groupby("stage_index").share.sum()

@@ -2,73 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from collections import Counter
-
-import numpy as np
-import pandas as pd
 import pytest
 from oracles import events as canonical
+from oracles.prediction import oracle, random_log
 
 import journeylib as jl
-from journeylib.prediction import EXIT, predict_next
-
-BASE = pd.Timestamp("2024-01-01T00:00:00Z")
-
-
-def random_log(seed: int) -> pd.DataFrame:
-    """40 people, 15 events each at increasing times (ties too); b tends to follow a, c follows b."""
-    rng = random.Random(seed)
-    rows = []
-    for person in range(40):
-        t, previous = rng.randrange(50_000), None
-        for _ in range(15):
-            follow = {"a": "b", "b": "c"}.get(previous or "")
-            name = follow if follow and rng.random() < 0.6 else rng.choice("abcd")
-            t += rng.choice([0, 1, 60, 600, 3600])
-            rows.append(
-                {
-                    "event_id": f"e{len(rows):04}",
-                    "user_id": f"u{person}",
-                    "event_time": BASE + pd.Timedelta(seconds=t),
-                    "event_name": name,
-                }
-            )
-            previous = name
-    return pd.DataFrame(rows)
-
-
-def oracle(frame: pd.DataFrame, order: int, holdout: float, min_count: int):
-    """(train tables per context length, test transitions) built by looping over each person."""
-    split = np.quantile(frame.event_time.map(pd.Timestamp.timestamp), 1 - holdout)
-    tables = [dict() for _ in range(order + 1)]
-    test = []
-    for _, events in frame.sort_values(["event_time", "event_id"]).groupby("user_id"):
-        names, times = [], []
-        for name, t in zip(events.event_name, events.event_time, strict=True):
-            if not names or names[-1] != name:  # repeats collapsed
-                names.append(name)
-                times.append(t.timestamp())
-        for i, _ in enumerate(names):
-            context = tuple(names[max(0, i - order + 1) : i + 1])
-            nxt = names[i + 1] if i + 1 < len(names) else EXIT
-            when = times[i + 1] if i + 1 < len(names) else times[i]
-            if when < split:
-                for length in range(len(context) + 1):
-                    tail = context[len(context) - length :]
-                    tables[length].setdefault(tail, Counter())[nxt] += 1
-            else:
-                test.append((context, nxt))
-
-    def predict(context):
-        for length in range(min(len(context), order), -1, -1):
-            counts = tables[length].get(tuple(context[len(context) - length :]))
-            if counts and (counts.total() >= min_count or length == 0):
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                return [(e, n / counts.total()) for e, n in ranked]
-        return []
-
-    return predict, test
+from journeylib.prediction import predict_next
 
 
 @pytest.mark.parametrize(("seed", "order"), [(0, 1), (1, 2), (2, 3)])

@@ -6,7 +6,6 @@ import csv
 import importlib
 import itertools
 import math
-import random
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -14,18 +13,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracles import events as canonical
+from oracles.retention import (
+    BASE,
+    DAY,
+    HOUR,
+    NAMES,
+    US,
+    Row,
+    dense_log,
+    oracle,
+    random_log,
+    scattered_log,
+)
 
 import journeylib as jl
 from journeylib.charts.retention import curve_chart, heatmap_chart
 from journeylib.retention import retention, retention_grid
-
-#: a Monday, three days before a month boundary (Thu 2024-02-01); 2024 is a leap year
-BASE = datetime(2024, 1, 29, tzinfo=UTC)
-US = timedelta(microseconds=1)
-HOUR = timedelta(hours=1)
-DAY = timedelta(days=1)
-
-Row = tuple[str, datetime, str, str | None, float | None]  # user, time, name, channel, revenue
 
 
 def events(rows: list[Row], *, naive: bool = False) -> jl.Events:
@@ -40,89 +43,6 @@ def events(rows: list[Row], *, naive: bool = False) -> jl.Events:
         }
         for u, t, n, c, r in rows
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# the oracle: plain Python over datetimes, one person and one event at a time
-
-
-def _period_start(t: datetime, period: str) -> datetime:
-    d = t.date()
-    if period == "week":
-        d = d - timedelta(days=d.weekday())
-    elif period == "month":
-        d = d.replace(day=1)
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def _boundary(anchor: datetime, j: int, period: str, rolling: bool) -> datetime:
-    """Where period j begins."""
-    if rolling:
-        return anchor + j * {"day": DAY, "week": 7 * DAY, "month": 30 * DAY}[period]
-    if period == "month":
-        months = anchor.year * 12 + anchor.month - 1 + j
-        return anchor.replace(year=months // 12, month=months % 12 + 1)
-    return anchor + j * (7 * DAY if period == "week" else DAY)
-
-
-def _index(t: datetime, anchor: datetime, period: str, rolling: bool) -> int:
-    k = 0
-    while t >= _boundary(anchor, k + 1, period, rolling):
-        k += 1
-    return k
-
-
-def oracle(
-    rows: list[Row],
-    start: list[str] | None,
-    returning: list[str] | None,
-    period: str,
-    kind: str,
-    periods: int,
-    rolling: bool,
-    cohort: str,
-    by: str | None = None,
-) -> dict[tuple[str, int], tuple[int, int, bool, float]]:
-    """(cohort, period) -> (cohort_size, users, complete, revenue), overall rows included."""
-    data_end = max(t for _, t, _, _, _ in rows)
-    numbered = sorted(enumerate(rows), key=lambda p: (p[1][0], p[1][1], f"e{p[0]:05d}"))
-    members: list[tuple[str, datetime, datetime, str]] = []  # user, t0, anchor, cohort
-    for user, group in itertools.groupby(numbered, key=lambda p: p[1][0]):
-        mine = [r for _, r in group]
-        starts = [r for r in mine if start is None or r[2] in start]
-        firsts: dict[object, Row] = {}
-        for r in starts:  # in (time, event_id) order: the first of each key wins
-            key = None if cohort == "first" else _period_start(r[1], period)
-            firsts.setdefault(key, r)
-        for r in firsts.values():
-            t0 = r[1]
-            begin = _period_start(t0, period)
-            label = (r[3] or "(none)") if by else begin.date().isoformat()
-            members.append((user, t0, t0 if rolling else begin, label))
-    by_user = {u: [r for r in rows if r[0] == u] for u in {r[0] for r in rows}}
-    cells: dict[tuple[str, int], list[float]] = {}
-    sizes: dict[str, int] = {}
-    complete: dict[tuple[str, int], bool] = {}
-    for user, t0, anchor, label in members:
-        sizes[label] = sizes.get(label, 0) + 1
-        back = [r for r in by_user[user] if (returning is None or r[2] in returning) and r[1] >= t0]
-        reached = {_index(r[1], anchor, period, rolling) for r in back}
-        for k in range(periods + 1):
-            cell = cells.setdefault((label, k), [0, 0.0])
-            if (k in reached) if kind == "n_day" else any(j >= k for j in reached):
-                cell[0] += 1
-            cell[1] += sum(r[4] or 0.0 for r in back if _index(r[1], anchor, period, rolling) == k)
-            ended = _boundary(anchor, k + 1, period, rolling) <= data_end
-            complete[(label, k)] = complete.get((label, k), True) and ended
-    out = {
-        key: (sizes[key[0]], int(users), complete[key], money)
-        for key, (users, money) in cells.items()
-    }
-    for k in range(periods + 1):
-        done = [v for (label, j), v in out.items() if j == k and v[2]]
-        size = sum(v[0] for v in done)
-        out[("overall", k)] = (size, sum(v[1] for v in done), size > 0, sum(v[3] for v in done))
-    return out
 
 
 def as_cells(table: pd.DataFrame) -> dict[tuple[str, int], tuple[int, int, bool, float]]:
@@ -172,7 +92,6 @@ OFFSETS = [
     45 * DAY + 5 * HOUR,
     61 * DAY + 12 * HOUR,
 ]
-NAMES = ["A", "B", "C"]
 STARTS = [None, ["A"], ["A", "B"]]
 RETURNING = [None, ["B"], ["A", "C"]]
 
@@ -224,29 +143,6 @@ def test_every_kind_and_cohort_matches_the_brute_force_oracle(
         assert as_cells(frame) == expected, (kind, cohort)
         # rates are users / cohort_size
         assert (frame.rate == frame.users / frame.cohort_size).all()
-
-
-def random_log(seed: int, people: int = 12, per_person: int = 6) -> list[Row]:
-    rng = random.Random(seed)
-    rows: list[Row] = []
-    for p in range(people):
-        first = BASE + timedelta(hours=rng.randrange(0, 24 * 50))
-        for _ in range(rng.randrange(1, per_person + 1)):
-            t = (
-                first
-                + rng.choice([timedelta(0), DAY, 7 * DAY, 30 * DAY]) * rng.randrange(0, 3)
-                + timedelta(minutes=rng.choice([0, 0, 17, 600]))
-            )
-            rows.append(
-                (
-                    f"p{p}",
-                    t,
-                    rng.choice(NAMES),
-                    rng.choice(["Email", "Direct", "Paid Search"]),
-                    rng.choice([None, 10.0, 3.5]),
-                )
-            )
-    return rows
 
 
 @pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
@@ -320,18 +216,6 @@ def clickhouse_daily(rows: list[Row], start: str, returning: str, periods: int, 
         for k, n in enumerate(users):
             cells[(label, k)] = (size, n)
     return cells
-
-
-def dense_log(seed: int, people: int = 30) -> list[Row]:
-    """Daily activity: each person's events fall within a week of their first, on any hour."""
-    rng = random.Random(seed)
-    rows: list[Row] = []
-    for p in range(people):
-        first = BASE + timedelta(hours=rng.randrange(0, 24 * 5))
-        for _ in range(rng.randrange(1, 9)):
-            t = first + timedelta(minutes=rng.randrange(-600, 60 * 24 * 7, 30))
-            rows.append((f"p{p}", t, rng.choice(NAMES), None, None))
-    return rows
 
 
 @pytest.mark.parametrize(("start", "returning"), [("A", "B"), ("A", "A"), ("B", "C")])
@@ -609,22 +493,6 @@ def test_stage_rules_pick_the_start_and_returning_events(tmp_path):
 
 # ---------------------------------------------------------------------------------------------
 # the fast plan (first-time calendar cohorts of any event, no revenue) against the general one
-
-
-def scattered_log(seed: int, start: datetime, days: int, people: int = 40) -> list[Row]:
-    """People with events spread over ``days`` days from ``start``, some exactly on period
-    boundaries or a microsecond before, with missing users and missing times."""
-    rng = random.Random(seed)
-    rows: list[Row] = []
-    for p in range(people):
-        user = None if p % 13 == 12 else f"p{p}"
-        first = start + timedelta(days=rng.randrange(0, days))
-        for _ in range(rng.randrange(1, 9)):
-            t = first + timedelta(days=rng.choice([0, 1, 6, 7, 8, 29, 31, 40, 90, 200]))
-            t += rng.choice([timedelta(0), -US, timedelta(minutes=rng.randrange(0, 1440))])
-            rows.append((user, t, rng.choice(NAMES), None, rng.choice([None, 2.5])))  # type: ignore[arg-type]
-    rows.append(("late", start + timedelta(days=days + 60), "A", None, None))
-    return rows
 
 
 def _both_plans(ev: jl.Events, monkeypatch, **kwargs) -> tuple[bool, pd.DataFrame, pd.DataFrame]:

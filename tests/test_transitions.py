@@ -9,72 +9,18 @@ millisecond (the same on every engine), so the oracle truncates each time to the
 
 from __future__ import annotations
 
-import importlib.util
-from collections import defaultdict
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import vl_convert
+from oracles import SECOND
+from oracles.paths import events, random_log, sequences, simple
+from oracles.transitions import MILLI, oracle
 
 from journeylib.charts.paths import transition_graph_chart, transition_matrix_chart
 from journeylib.errors import ParameterError
 from journeylib.paths import END, START
 from journeylib.transitions import COLUMNS, transitions
-
-_spec = importlib.util.spec_from_file_location(
-    "paths_helpers", Path(__file__).with_name("test_paths.py")
-)
-assert _spec is not None and _spec.loader is not None
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
-events, random_log, sequences, simple = (
-    helpers.events,
-    helpers.random_log,
-    helpers.sequences,
-    helpers.simple,
-)
-SECOND = helpers.SECOND
-MILLI = SECOND // 1000  # durations are measured to the millisecond on every engine
-
-
-def oracle(seqs, endpoints=False, min_count=1) -> dict[tuple[str, str], dict]:
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    units: dict[tuple[str, str], set] = defaultdict(set)
-    gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for key, seq in seqs.items():
-        names = [n for n, _ in seq]
-        pairs = [
-            (names[i], names[i + 1], (seq[i + 1][1] // MILLI - seq[i][1] // MILLI) / 1000)
-            for i in range(len(seq) - 1)
-        ]
-        if endpoints:
-            pairs = [(START, names[0], None), *pairs, (names[-1], END, None)]
-        for source, target, gap in pairs:
-            counts[(source, target)] += 1
-            units[(source, target)].add(key)
-            if gap is not None:
-                gaps[(source, target)].append(gap)
-    out_total: dict[str, int] = defaultdict(int)
-    in_total: dict[str, int] = defaultdict(int)
-    for (source, target), n in counts.items():
-        out_total[source] += n
-        in_total[target] += n
-    rows = {}
-    for edge, n in counts.items():
-        if n < min_count:
-            continue
-        times = gaps[edge]
-        rows[edge] = {
-            "count": n,
-            "users": len(units[edge]),
-            "probability_out": n / out_total[edge[0]],
-            "probability_in": n / in_total[edge[1]],
-            "median_seconds": float(np.quantile(times, 0.5)) if times else None,
-            "p95_seconds": float(np.quantile(times, 0.95)) if times else None,
-        }
-    return rows
 
 
 def as_dict(table: pd.DataFrame) -> dict[tuple[str, str], dict]:

@@ -1,8 +1,12 @@
-"""What the oracle tests share: canonical events built from plain rows.
+"""The oracle tests' shared parts: canonical events from plain rows, one random-log
+generator (``oracles.logs``) and one module of brute-force oracles per analysis
+(``oracles.funnels``, ``oracles.paths``, ``oracles.retention``, ...).
 
 Each test writes its rows in the shape its oracle reads (a tuple per event) and
 hands them here as canonical columns; the events live in a fresh in-memory
 DuckDB, in UTC, and are read through ``jl.connect`` as any backend's would be.
+An oracle is plain Python over the rows, one person at a time, written from the
+definition and never from the engine's SQL.
 """
 
 from __future__ import annotations
