@@ -32,10 +32,10 @@ import pandas as pd
 from generate import generate
 
 import journeylib as jl
-from journeylib.attribution import DEFAULT_MODELS, Journeys
-from journeylib.attribution.markov import markov
-from journeylib.attribution.shapley import shapley
-from journeylib.attribution.touchpoints import PathOptions, journey_touches, path_summary
+from journeylib.analyses.attribution import DEFAULT_MODELS, Journeys
+from journeylib.analyses.attribution.markov import markov
+from journeylib.analyses.attribution.shapley import shapley
+from journeylib.analyses.attribution.touchpoints import PathOptions, journey_touches, path_summary
 
 CHANNELS = {
     "organic": "Organic Search",

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from generate import generate
 
-from journeylib.sources.common import json_lines
+from journeylib.loading.sources.common import json_lines
 
 FLOOR = {
     "parquet": "create table t as select * from read_parquet(?)",

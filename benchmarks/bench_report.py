@@ -23,8 +23,8 @@ from pathlib import Path
 from generate import generate
 
 import journeylib as jl
-from journeylib import widgets
-from journeylib.report import run_report
+from journeylib.faces import widgets
+from journeylib.faces.report import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGES = {
@@ -53,7 +53,7 @@ def redraws() -> dict[str, float]:
 def demo(folder: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "journeylib.cli", "demo", "--out", str(folder)],
+        [sys.executable, "-m", "journeylib.faces.cli", "demo", "--out", str(folder)],
         check=True,
         capture_output=True,
     )

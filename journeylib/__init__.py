@@ -10,33 +10,34 @@ Examples
 
 from typing import Any
 
-from journeylib import datasets, stages
-from journeylib.attribution import attribution
-from journeylib.drivers import drivers
-from journeylib.drop_off import drop_off
-from journeylib.errors import (
+from journeylib.analyses.attribution import attribution
+from journeylib.analyses.drivers import drivers
+from journeylib.analyses.drop_off import drop_off
+from journeylib.analyses.funnel_stats import compare_funnels, time_to_convert, trended_funnel
+from journeylib.analyses.funnels import funnel
+from journeylib.analyses.journey_map import journey_map, stage_of
+from journeylib.analyses.paths import next_steps, paths, previous_steps, step_matrix
+from journeylib.analyses.personas import personas
+from journeylib.analyses.prediction import predict_next
+from journeylib.analyses.retention import retention
+from journeylib.analyses.segments import compare_segments
+from journeylib.analyses.transitions import transitions
+from journeylib.core.errors import (
     DataError,
     EngineError,
     JourneyError,
     ParameterError,
     WorkspaceError,
 )
-from journeylib.events import Events
-from journeylib.funnel_stats import compare_funnels, time_to_convert, trended_funnel
-from journeylib.funnels import funnel
-from journeylib.journey_map import journey_map, stage_of
-from journeylib.loading import LoadReport
-from journeylib.paths import next_steps, paths, previous_steps, step_matrix
-from journeylib.personas import personas
-from journeylib.prediction import predict_next
-from journeylib.quality import data_quality
-from journeylib.remote import Connection, connect, read_events
-from journeylib.result import Result
-from journeylib.retention import retention
-from journeylib.segments import compare_segments
-from journeylib.stages import Stages
-from journeylib.transitions import transitions
-from journeylib.workspace import Workspace, open
+from journeylib.display.result import Result
+from journeylib.loading import datasets
+from journeylib.loading.pipeline import LoadReport
+from journeylib.loading.quality import data_quality
+from journeylib.loading.remote import Connection, connect, read_events
+from journeylib.loading.workspace import Workspace, open
+from journeylib.model import stages
+from journeylib.model.events import Events
+from journeylib.model.stages import Stages
 
 __version__ = "0.1.0"
 
@@ -54,7 +55,7 @@ _WIDGETS = (
 
 def __getattr__(name: str) -> Any:
     if name in _WIDGETS:
-        from journeylib import widgets
+        from journeylib.faces import widgets
 
         return getattr(widgets, name)
     raise AttributeError(f"module 'journeylib' has no attribute {name!r}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import journeylib as jl
-from journeylib.channels import case_sql, load_rules
-from journeylib.engine import Engine
+from journeylib.core.engine import Engine
+from journeylib.loading.channels import case_sql, load_rules
 
 # (source, medium, campaign) -> channel, as GA4's default channel group documents them
 CASES = [

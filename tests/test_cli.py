@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from journeylib.cli import main
+from journeylib.faces.cli import main
 
 CSV = "uid,event,ts\nu1,view,2024-01-01T10:00:00Z\nu2,view,2024-01-02T10:00:00Z\nu2,buy,oops\n"
 MAPPING = "user_id: uid\nevent_name: event\nevent_time: ts\n"
@@ -47,7 +47,7 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):
         [
             sys.executable,
             "-m",
-            "journeylib.cli",
+            "journeylib.faces.cli",
             "load",
             "--db",
             db,

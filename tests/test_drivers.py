@@ -11,7 +11,7 @@ from scipy import stats
 
 import journeylib as jl
 from journeylib import datasets
-from journeylib.drivers import drivers, odds_ratio
+from journeylib.analyses.drivers import drivers, odds_ratio
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -8,7 +8,7 @@ from oracles import events as canonical
 from oracles.journey_map import STAGES, oracle_drop_off, random_log
 
 import journeylib as jl
-from journeylib.drop_off import drop_off
+from journeylib.analyses.drop_off import drop_off
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 import journeylib as jl
-from journeylib.durations import parse_duration, to_microseconds
+from journeylib.core.durations import parse_duration, to_microseconds
 
 
 @pytest.mark.parametrize(

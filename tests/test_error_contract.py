@@ -9,9 +9,9 @@ import sys
 import pytest
 
 import journeylib as jl
-from journeylib.channels import load_rules
-from journeylib.cli import main
-from journeylib.sql import literal
+from journeylib.core.sql import literal
+from journeylib.faces.cli import main
+from journeylib.loading.channels import load_rules
 
 EVENTS = (
     "user_id,event_name,event_time\nu1,open,2024-01-01T10:00:00Z\nu1,buy,2024-01-01T11:00:00Z\n"
@@ -180,7 +180,7 @@ def test_a_backreference_in_paths_rename_is_refused_up_front(ws, tmp_path):
 def test_the_attribution_notebook_runs_without_spend(tmp_path):
     from pathlib import Path
 
-    from journeylib.report import run_report
+    from journeylib.faces.report import run_report
 
     db = tmp_path / "w.duckdb"
     sample = Path(__file__).parent.parent / "data" / "sample" / "ga4"

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
+from journeylib.faces.cli import main
 from tests.test_report import notebook
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ KILLS = 20
 #: spares each run the second and a half of importing journeylib.
 SERVER = """
 import json, os, sys
-import journeylib.cli, journeylib.report
+import journeylib.faces.cli, journeylib.faces.report
 for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
@@ -47,7 +47,7 @@ for line in sys.stdin:
         quiet = os.open(os.devnull, os.O_WRONLY)
         os.dup2(quiet, 1)
         os.dup2(quiet, 2)
-        os._exit(journeylib.cli.main(json.loads(line)))
+        os._exit(journeylib.faces.cli.main(json.loads(line)))
     print(pid, flush=True)
     print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
 """

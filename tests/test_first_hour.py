@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import journeylib as jl
-from journeylib.cli import main
-from journeylib.sources.generic import MAPPABLE
+from journeylib.faces.cli import main
+from journeylib.loading.sources.generic import MAPPABLE
 
 ROOT = Path(__file__).parent.parent
 # The clickstream a new analyst brought: no column has a canonical name but user_id.

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.charts.funnel import funnel_chart
-from journeylib.result import Result
-from journeylib.sql import SQL
+from journeylib.core.sql import SQL
+from journeylib.display.charts.funnel import funnel_chart
+from journeylib.display.result import Result
 
 SVG = "{http://www.w3.org/2000/svg}"
 

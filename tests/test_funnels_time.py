@@ -7,7 +7,7 @@ import math
 import pytest
 
 import journeylib as jl
-from journeylib.funnel_stats import kaplan_meier, time_to_convert
+from journeylib.analyses.funnel_stats import kaplan_meier, time_to_convert
 
 LOG = """user_id,event_name,event_time
 u1,view,2024-01-01T00:00:00Z
@@ -73,7 +73,7 @@ def test_steps_out_of_range_are_a_parameter_error(result):
 
 @pytest.mark.parametrize("window_from", ["entry", "previous_step"])
 def test_counts_agree_with_the_funnel_on_the_sample_shop(window_from):
-    from journeylib.datasets import sample_or
+    from journeylib.loading.datasets import sample_or
 
     ev = sample_or("").events()
     steps = ["session_start", "view_item", "add_to_cart", "purchase"]
@@ -93,7 +93,7 @@ def test_counts_agree_with_the_funnel_on_the_sample_shop(window_from):
 
 
 def test_trended_funnel_by_entry_day_hand_worked(tmp_path):
-    from journeylib.funnel_stats import trended_funnel
+    from journeylib.analyses.funnel_stats import trended_funnel
 
     path = tmp_path / "events.csv"
     path.write_text(LOG)
@@ -115,7 +115,7 @@ def test_trended_funnel_by_entry_day_hand_worked(tmp_path):
 def test_compare_funnels_tests_each_step_against_the_first_segment():
     from scipy import stats
 
-    from journeylib.datasets import sample_or
+    from journeylib.loading.datasets import sample_or
 
     ev = sample_or("").events()
     steps = ["begin_checkout", "add_payment_info"]

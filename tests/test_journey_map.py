@@ -10,7 +10,7 @@ from oracles.journey_map import STAGES, oracle_map, oracle_stage_of, random_log
 
 import journeylib as jl
 from journeylib import datasets
-from journeylib.journey_map import journey_map, stage_of
+from journeylib.analyses.journey_map import journey_map, stage_of
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -1,9 +1,9 @@
 """The load pipeline's fast paths give exactly the tables of the general path.
 
-- Parquet is staged as a view over the file (``loading.STAGE_VIEWS``) instead
+- Parquet is staged as a view over the file (``pipeline.STAGE_VIEWS``) instead
   of a materialised table: same events, rejected rows, ledger and identities.
 - A materialised stage in a workspace file is held to a memory budget
-  (``loading.LOAD_MEMORY``), spilling to DuckDB's temporary directory: same
+  (``pipeline.LOAD_MEMORY``), spilling to DuckDB's temporary directory: same
   tables, and the memory limit in force before is put back.
 - The checksum is computed while the file loads and looked up before the
   commit: a copy of a loaded file under another name is rolled back and
@@ -30,8 +30,8 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib import loading
-from journeylib.sources import common, ga4
+from journeylib.loading import pipeline
+from journeylib.loading.sources import common, ga4
 from tests.sources.test_ga4 import golden_parquet
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -241,7 +241,7 @@ def golden_parquets(folder: Path) -> list[Path]:
 def load_both_ways(monkeypatch, paths: list[Path], **kwargs) -> tuple[dict, dict]:
     results = []
     for views in (True, False):
-        monkeypatch.setattr(loading, "STAGE_VIEWS", views)
+        monkeypatch.setattr(pipeline, "STAGE_VIEWS", views)
         with jl.open() as ws:
             for path in paths:  # one file at a time, so the second meets the first's rows
                 ws.load_events(path, source="parquet", **kwargs)
@@ -283,12 +283,12 @@ def test_a_view_stage_leaves_no_helper_behind_and_a_failure_rolls_back(ws, tmp_p
 
 def test_inlined_parameters_are_literals_and_quoted_text_is_left_alone():
     sql = "select ?, '?', \"a?\"\"?\", e'\\\\\\'?', E'x\\'y?' || ?, f(?) /* ? */ -- ?\n, ?"
-    assert loading._inline(sql, ["it's", "x", None, 2.5]) == (
+    assert pipeline._inline(sql, ["it's", "x", None, 2.5]) == (
         "select 'it''s', '?', \"a?\"\"?\", e'\\\\\\'?', E'x\\'y?' || 'x', f(NULL) /* ? */ -- ?\n, 2.5"
     )
-    assert loading._inline("select ?", []) is None  # too few parameters
-    assert loading._inline("select 1", [1]) is None  # too many
-    assert loading._inline("select ?", [["a"]]) is None  # not a plain value
+    assert pipeline._inline("select ?", []) is None  # too few parameters
+    assert pipeline._inline("select 1", [1]) is None  # too many
+    assert pipeline._inline("select ?", [["a"]]) is None  # not a plain value
 
 
 def test_a_file_workspace_loads_json_within_the_memory_budget(monkeypatch, tmp_path):
@@ -296,7 +296,7 @@ def test_a_file_workspace_loads_json_within_the_memory_budget(monkeypatch, tmp_p
     with jl.open() as ws:
         ws.load_events(ga4, source="ga4")
         expected = tables(ws)
-    monkeypatch.setattr(loading, "LOAD_MEMORY", 64 * 2**20)
+    monkeypatch.setattr(pipeline, "LOAD_MEMORY", 64 * 2**20)
     with jl.open(tmp_path / "w.duckdb") as ws:
         ws.engine.execute("SET memory_limit = '3GiB'")
         report = ws.load_events(ga4, source="ga4")
@@ -522,8 +522,8 @@ def test_a_copy_under_another_name_is_loaded_then_rolled_back_and_skipped(monkey
     copy = tmp_path / f"{EVIL}.ndjson"
     shutil.copy(edge, copy)
     staged = []
-    load = loading._load
-    monkeypatch.setattr(loading, "_load", lambda *args: staged.append(args[2]) or load(*args))
+    load = pipeline._load
+    monkeypatch.setattr(pipeline, "_load", lambda *args: staged.append(args[2]) or load(*args))
     with jl.open() as ws:
         first = ws.load_events(edge, source="ga4")
         before = tables(ws)

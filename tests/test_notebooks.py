@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from journeylib import datasets
-from journeylib.report import notebook_parameters, run_report
+from journeylib.faces.report import notebook_parameters, run_report
 
 pytestmark = pytest.mark.slow  # each runs notebooks through papermill
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
-from journeylib.errors import DataError, ParameterError
+from journeylib.core.errors import DataError, ParameterError
+from journeylib.faces.cli import main
 
 #: the issue's clickstream, in small: an acquisition_channel column the mapping must name
 CLICKS = (

@@ -15,8 +15,16 @@ from oracles.paths import (
     simple,
 )
 
-from journeylib.errors import ParameterError
-from journeylib.paths import END, OTHER, START, next_steps, paths, previous_steps, step_matrix
+from journeylib.analyses.paths import (
+    END,
+    OTHER,
+    START,
+    next_steps,
+    paths,
+    previous_steps,
+    step_matrix,
+)
+from journeylib.core.errors import ParameterError
 
 
 def frame_records(table: pd.DataFrame) -> list[dict]:

@@ -7,7 +7,7 @@ from oracles import events as canonical
 from oracles.prediction import oracle, random_log
 
 import journeylib as jl
-from journeylib.prediction import predict_next
+from journeylib.analyses.prediction import predict_next
 
 
 @pytest.mark.parametrize(("seed", "order"), [(0, 1), (1, 2), (2, 3)])

@@ -11,7 +11,7 @@ import json
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
+from journeylib.faces.cli import main
 
 # Unmapped CSV columns become properties keys with these exact names.
 ROWS = (

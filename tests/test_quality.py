@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import journeylib as jl
-from journeylib.quality import data_quality
+from journeylib.loading.quality import data_quality
 
 CSV = (
     "user_id,anonymous_id,event_name,event_time,source,medium,session_id\n"

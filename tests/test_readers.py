@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
-from journeylib.engine import read_only_workspaces
+from journeylib.core.engine import read_only_workspaces
+from journeylib.faces.cli import main
 
 CSV = (
     "user_id,event_name,event_time\n"
@@ -48,7 +48,7 @@ def other_process(code: str, db: Path) -> subprocess.CompletedProcess[str]:
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The journeylib command in another process."""
-    code = "import sys; from journeylib.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from journeylib.faces.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )
@@ -125,7 +125,7 @@ def test_inside_a_read_only_report_run_every_workspace_reads_only(notebook, tmp_
 
 
 def test_the_report_command_takes_read_only(monkeypatch, tmp_path):
-    import journeylib.report as report
+    import journeylib.faces.report as report
 
     seen: dict[str, object] = {}
 

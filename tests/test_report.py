@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
-from journeylib.report import ReportError, notebook_parameters, run_report
+from journeylib.faces.cli import main
+from journeylib.faces.report import ReportError, notebook_parameters, run_report
 
 pytestmark = pytest.mark.slow  # each runs notebooks through papermill
 
 PARAMETERS = 'title: str = "Weekly"  # report title\nsteps: int = 3  # how many steps\nfail: bool = False  # fail on purpose'
 BODY = [
-    "import pandas as pd\nfrom journeylib.result import Result\nfrom journeylib.sql import SQL",
+    "import pandas as pd\nfrom journeylib.display.result import Result\nfrom journeylib.core.sql import SQL",
     "# a result whose table depends on the parameters\n"
     "Result(title, pd.DataFrame({'step': [f's{i}' for i in range(steps)], 'users': list(range(steps, 0, -1)),"
     " 'user_id': [f'person{i}' for i in range(steps)]}), SQL('select 1'))",
@@ -294,7 +294,7 @@ def test_a_report_folder_from_before_versions_becomes_a_link(tmp_path):
 
 def cli(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "journeylib.cli", *args],
+        [sys.executable, "-m", "journeylib.faces.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

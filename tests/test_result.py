@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.result import Result
-from journeylib.sql import SQL
+from journeylib.core.sql import SQL
+from journeylib.display.result import Result
 
 
 def sample() -> Result:
@@ -61,7 +61,7 @@ def test_sql_renders_as_a_code_block_and_result_as_html():
 def test_display_bundle_carries_html_with_svg_chart_and_the_table_as_data():
     bundle = sample()._repr_mimebundle_()
     assert "<svg" in bundle["text/html"] and "<table" in bundle["text/html"]
-    record = bundle["application/vnd.journeylib.result+json"]
+    record = bundle["application/vnd.journeylib.display.result+json"]
     assert record["table"] == {"columns": ["step", "users"], "data": [["view", 10], ["buy", 4]]}
     assert record["params"] == {"within": "7d"} and record["sql"] == "select 1"
 
@@ -135,7 +135,7 @@ def _displayed(monkeypatch, *, kernel: bool) -> list[tuple[dict, dict]]:
 
 
 def test_in_a_kernel_the_chart_is_vega_for_jupyterlab_with_svg_beside_it(monkeypatch):
-    from journeylib.result import MIMETYPE, VEGA_MIMETYPE
+    from journeylib.display.result import MIMETYPE, VEGA_MIMETYPE
 
     heading, chart, table = _displayed(monkeypatch, kernel=True)
     assert heading[0]["text/html"] == "<h4>Funnel</h4>"
@@ -149,8 +149,8 @@ def test_in_a_kernel_the_chart_is_vega_for_jupyterlab_with_svg_beside_it(monkeyp
 
 
 def test_a_report_and_a_terminal_get_the_static_bundle(monkeypatch):
-    from journeylib.privacy import shared_results
-    from journeylib.result import VEGA_MIMETYPE
+    from journeylib.core.privacy import shared_results
+    from journeylib.display.result import VEGA_MIMETYPE
 
     ((outside, _),) = _displayed(monkeypatch, kernel=False)
     assert "<svg" in outside["text/html"] and VEGA_MIMETYPE not in outside

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import journeylib as jl
-from journeylib.datasets import sample_or
-from journeylib.stages import AIDA, FIVE_STAGE, HOURGLASS, Stages
+from journeylib.loading.datasets import sample_or
+from journeylib.model.stages import AIDA, FIVE_STAGE, HOURGLASS, Stages
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from journeylib.drivers import odds_ratio
-from journeylib.funnel_stats import kaplan_meier, two_proportion_p
-from journeylib.funnels import wilson
+from journeylib.analyses.drivers import odds_ratio
+from journeylib.analyses.funnel_stats import kaplan_meier, two_proportion_p
+from journeylib.analyses.funnels import wilson
 
 counts = st.integers(1, 400)
 

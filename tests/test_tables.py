@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from journeylib.tables import MISSING, duration_text, formatted, table_html
+from journeylib.display.tables import MISSING, duration_text, formatted, table_html
 
 
 def test_rates_are_percentages_only_when_they_are_shares() -> None:

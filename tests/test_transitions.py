@@ -17,10 +17,10 @@ from oracles import SECOND
 from oracles.paths import events, random_log, sequences, simple
 from oracles.transitions import MILLI, oracle
 
-from journeylib.charts.paths import transition_graph_chart, transition_matrix_chart
-from journeylib.errors import ParameterError
-from journeylib.paths import END, START
-from journeylib.transitions import COLUMNS, transitions
+from journeylib.analyses.paths import END, START
+from journeylib.analyses.transitions import COLUMNS, transitions
+from journeylib.core.errors import ParameterError
+from journeylib.display.charts.paths import transition_graph_chart, transition_matrix_chart
 
 
 def as_dict(table: pd.DataFrame) -> dict[tuple[str, str], dict]:
@@ -176,8 +176,8 @@ def test_duckdb_seconds_are_the_portable_seconds_exactly():
     """DuckDB's integer-microsecond durations equal ``elapsed_seconds`` bit for bit."""
     import ibis
 
-    from journeylib.durations import epoch_us
-    from journeylib.transitions import _seconds
+    from journeylib.analyses.transitions import _seconds
+    from journeylib.core.durations import epoch_us
 
     rng = np.random.default_rng(3)
     base = pd.Timestamp("1969-12-31 23:59:58", tz="UTC")

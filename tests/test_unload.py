@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.cli import main
+from journeylib.faces.cli import main
 
 EVENTS = (
     "user_id,event_name,event_time\nu1,open,2024-01-01T10:00:00Z\nu1,buy,2024-01-01T11:00:00Z\n"

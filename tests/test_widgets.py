@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-import journeylib.widgets as widgets_module
-from journeylib.attribution import DEFAULT_MODELS, MODELS
-from journeylib.datasets import sample_or
-from journeylib.result import Result
-from journeylib.sql import SQL
-from journeylib.tables import table_html
-from journeylib.widgets import (
+import journeylib.faces.widgets as widgets_module
+from journeylib.analyses.attribution import DEFAULT_MODELS, MODELS
+from journeylib.core.sql import SQL
+from journeylib.display.result import Result
+from journeylib.display.tables import table_html
+from journeylib.faces.widgets import (
     AnalysisPanel,
     attribution_widget,
     explore,
@@ -25,6 +24,7 @@ from journeylib.widgets import (
     paths_widget,
     retention_widget,
 )
+from journeylib.loading.datasets import sample_or
 
 
 def steps(within: str) -> Result:

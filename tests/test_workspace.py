@@ -101,8 +101,8 @@ def test_read_only_workspace_does_not_exist_yet(tmp_path):
 
 
 def test_progress_bars_show_in_jupyter_but_never_inside_a_report(monkeypatch):
-    from journeylib.engine import Engine
-    from journeylib.privacy import shared_results
+    from journeylib.core.engine import Engine
+    from journeylib.core.privacy import shared_results
 
     def progress() -> bool:
         return Engine.connect(None).scalar("select current_setting('enable_progress_bar')")

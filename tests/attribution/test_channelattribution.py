@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylib.attribution import attribution
+from journeylib.analyses.attribution import attribution
 
 with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
     ca = pytest.importorskip("ChannelAttribution")

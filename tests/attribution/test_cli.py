@@ -1,6 +1,6 @@
 """`journeylib attribution` (DESIGN.md §5): stable CSV columns, exit codes.
 
-Skipped until the command is wired into journeylib/cli.py.
+Skipped until the command is wired into journeylib/faces/cli.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeylib.cli import _parser, main
+from journeylib.faces.cli import _parser, main
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "attribution"
 

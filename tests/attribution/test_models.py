@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeylib.attribution import attribution
-from journeylib.attribution.journeys import Journeys
-from journeylib.attribution.markov import chain, removal_effects
-from journeylib.attribution.shapley import shapley
-from journeylib.errors import DataError, ParameterError
+from journeylib.analyses.attribution import attribution
+from journeylib.analyses.attribution.journeys import Journeys
+from journeylib.analyses.attribution.markov import chain, removal_effects
+from journeylib.analyses.attribution.shapley import shapley
+from journeylib.core.errors import DataError, ParameterError
 
 # Four paths worked by hand below (value is revenue per path):
 #   A > B > C > B   2 conversions, value 100, 1 null

@@ -13,8 +13,8 @@ from oracles import events as canonical
 from oracles.attribution import oracle
 
 import journeylib as jl
-from journeylib.attribution import attribution
-from journeylib.errors import DataError, ParameterError
+from journeylib.analyses.attribution import attribution
+from journeylib.core.errors import DataError, ParameterError
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "attribution"
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.attribution import attribution
+from journeylib.analyses.attribution import attribution
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "attribution"
 
@@ -95,7 +95,7 @@ def test_no_spend_table_no_cost_columns(golden: jl.Events) -> None:
 
 
 def test_charts_draw_from_the_result(golden: jl.Events) -> None:
-    from journeylib.charts.attribution import removal_effects_chart, transition_chart
+    from journeylib.display.charts.attribution import removal_effects_chart, transition_chart
 
     result = attribution(golden, lookback="7d", models=["linear", "markov"])
     spec = result.chart().to_dict()

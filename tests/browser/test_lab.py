@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journeylib.report import run_report
+from journeylib.faces.report import run_report
 
 pytestmark = pytest.mark.slow
 

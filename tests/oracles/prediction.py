@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from journeylib.prediction import EXIT
+from journeylib.analyses.prediction import EXIT
 from oracles import logs
 
 

@@ -198,8 +198,8 @@ def test_a_grown_export_under_the_same_name_loads_only_its_new_rows(ws, tmp_path
 
 
 def test_a_failure_mid_load_leaves_nothing_behind(ws, tmp_path, monkeypatch):
-    from journeylib import ingest
-    from journeylib.errors import EngineError
+    from journeylib.core.errors import EngineError
+    from journeylib.loading import ingest
 
     def broken(*args):  # fails after rows were inserted and rejected
         raise EngineError("disk full")

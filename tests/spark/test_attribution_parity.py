@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.attribution import attribution
+from journeylib.analyses.attribution import attribution
 
 pytestmark = pytest.mark.spark
 

@@ -1,0 +1,331 @@
+"""Time to convert between two funnel steps, with a Kaplan-Meier view.
+
+Each unit's best attempt (as in :func:`journeylib.funnel`) gives the time from
+step ``a`` to step ``b``. Units that reached ``a`` but not ``b`` are right-censored:
+at the close of their window, or at the end of the data when their window is
+still open (in progress). The engine returns one row per (duration in seconds,
+converted or censored); the Kaplan-Meier product runs over those small counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from journeylib.analyses.funnels import MODES, unit_levels, wilson
+from journeylib.core.durations import Duration, elapsed_seconds, interval, parse_duration
+from journeylib.core.errors import ParameterError
+from journeylib.core.sql import SQL
+from journeylib.display.result import Result, lazy_chart
+from journeylib.model.events import Events
+from journeylib.model.stages import Stages
+
+COLUMNS = ["seconds", "converted", "censored", "at_risk", "survival", "converted_share"]
+
+
+def time_to_convert(
+    ev: Events,
+    steps: Sequence[str],
+    within: Duration = "7d",
+    mode: str = "ordered",
+    *,
+    from_step: int = 1,
+    to_step: int | None = None,
+    unit: str = "user",
+    window_from: str = "entry",
+) -> Result:
+    """Seconds from step ``from_step`` to ``to_step`` (1-based, default last), censoring-aware.
+
+    ``table``: one row per distinct duration (seconds) with ``converted`` and
+    ``censored`` units, ``at_risk`` just before it, the Kaplan-Meier
+    ``survival`` (share not yet converted) and ``converted_share`` (1 - survival).
+    ``extras["summary"]``: units, converted, censored, in_progress, and the
+    median/mean seconds among converters.
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> day = "user_id,event_name,event_time\\n" + "\\n".join(
+    ...     f"{user},{name},2024-01-0{d}T10:{m}:00Z" for user, name, d, m in
+    ...     [("a", "view", 1, "00"), ("a", "cart", 1, "05"), ("b", "view", 1, "00"),
+    ...      ("b", "other", 3, "00")])
+    >>> _ = csv.write_text(day)
+    >>> r = time_to_convert(jl.read_events(csv), ["view", "cart"], within="1d")
+    >>> r.table[["seconds", "converted", "censored", "at_risk"]].values.tolist()
+    [[300.0, 1.0, 0.0, 2.0], [86400.0, 0.0, 1.0, 1.0]]
+    >>> r.table.converted_share.tolist()
+    [0.5, 0.5]
+    """
+    size = len(steps)
+    last = size if to_step is None else to_step
+    if not 1 <= from_step < last <= size:
+        raise ParameterError(
+            "to_step",
+            (from_step, to_step),
+            reason=f"Need 1 <= from_step < to_step <= {size} (the number of steps).",
+        )
+    levels, params = _levels(ev, steps, within, mode, unit, window_from)
+    window = parse_duration(within, param="within")
+    data_end = ev.table.event_time.max().as_scalar()
+    counts = _counts(levels, from_step, last, interval(window), data_end, window_from)
+    frame = ev.engine.run(counts, what="the time to convert")
+    table = kaplan_meier(frame)
+    converters = frame[frame.converted_flag == 1]
+    total = int(frame.units.sum())
+    converted = int(converters.units.sum())
+    seconds = pd.Series(
+        np.repeat(converters.seconds.to_numpy(), converters.units.to_numpy()), dtype="float64"
+    )
+    summary = pd.DataFrame(
+        {
+            "units": [total],
+            "converted": [converted],
+            "censored": [total - converted],
+            "in_progress": [int(frame.in_progress.sum())],
+            "median_seconds": [float(seconds.median()) if converted else float("nan")],
+            "mean_seconds": [float(seconds.mean()) if converted else float("nan")],
+        }
+    )
+    params |= {"from_step": from_step, "to_step": last}
+    return Result(
+        f"Time from {steps[from_step - 1]} to {steps[last - 1]}",
+        table,
+        SQL.of(counts),
+        params,
+        draw=lazy_chart("funnel", "survival_chart"),
+        extras={"summary": summary},
+    )
+
+
+def _levels(
+    ev: Events, steps: Sequence[str], within: Duration, mode: str, unit: str, window_from: str
+) -> tuple[ir.Table, dict[str, Any]]:
+    """Checked parameters, each unit's best attempt (``unit_levels``) and the params record."""
+    if len(steps) < 2 or isinstance(steps, str):
+        raise ParameterError("steps", steps, reason="Give two or more event names, in order.")
+    if mode not in MODES:
+        raise ParameterError("mode", mode, allowed=MODES)
+    names = [str(s) for s in steps]
+    window = parse_duration(within, param="within")
+    levels = unit_levels(ev, names, window, mode, unit=unit, window_from=window_from)
+    params: dict[str, Any] = {
+        "steps": names,
+        "within": str(within),
+        "mode": mode,
+        "unit": unit,
+        "window_from": window_from,
+    }
+    return levels, params
+
+
+def _counts(
+    levels: ir.Table,
+    a: int,
+    b: int,
+    span: ir.IntervalScalar,
+    data_end: ir.TimestampScalar,
+    window_from: str,
+) -> ir.Table:
+    """Units per (seconds after step a, converted or censored), and how many are in progress."""
+    started = levels.filter(levels.level >= a)
+    ta = started[f"t{a}"]
+    last_reached = ibis.coalesce(*[started[f"t{k}"] for k in range(b - 1, 0, -1)])
+    close = (last_reached if window_from == "previous_step" else started.t1) + span
+    end = ibis.least(close, data_end)
+    converted = started.level >= b
+    stop = ibis.cases((converted, started[f"t{b}"]), else_=end)
+    rows = started.select(
+        seconds=elapsed_seconds(ta, stop),
+        converted_flag=converted.cast("int8"),
+        open=(~converted & (close > data_end)).cast("int64"),
+    )
+    return rows.group_by(["seconds", "converted_flag"]).aggregate(
+        units=rows.count(), in_progress=rows.open.sum()
+    )
+
+
+def kaplan_meier(counts: pd.DataFrame) -> pd.DataFrame:
+    """The Kaplan-Meier table from ``seconds``, ``converted_flag``, ``units`` rows.
+
+    At equal times conversions count before censoring (the usual convention).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"seconds": [10, 20, 20, 30], "converted_flag": [1, 1, 0, 1],
+    ...                      "units": [1, 1, 1, 1]})
+    >>> kaplan_meier(rows).survival.tolist()  # 3/4, then 3/4 * 2/3, then 0
+    [0.75, 0.5, 0.0]
+    """
+    wide = (
+        counts.pivot_table(
+            index="seconds", columns="converted_flag", values="units", aggfunc="sum", fill_value=0
+        )
+        .reindex(columns=[1, 0], fill_value=0)
+        .sort_index()
+    )
+    converted = wide[1].astype("int64").to_numpy()
+    censored = wide[0].astype("int64").to_numpy()
+    gone = converted + censored
+    at_risk = gone[::-1].cumsum()[::-1]
+    survival = (1 - converted / at_risk).cumprod()
+    return pd.DataFrame(
+        {
+            "seconds": wide.index.astype("float64"),
+            "converted": converted,
+            "censored": censored,
+            "at_risk": at_risk,
+            "survival": survival,
+            "converted_share": 1 - survival,
+        }
+    )[COLUMNS]
+
+
+PERIODS = {"day": "D", "week": "W"}
+
+
+def trended_funnel(
+    ev: Events,
+    steps: Sequence[str],
+    within: Duration = "7d",
+    mode: str = "ordered",
+    *,
+    every: str = "week",
+    unit: str = "user",
+    window_from: str = "entry",
+) -> Result:
+    """Conversion to the last step by entry period (``every="week"`` or ``"day"``).
+
+    A unit belongs to the period of its best attempt's entry. Columns: ``period``,
+    ``entered``, ``converted``, ``conversion_rate`` with its 95% Wilson interval,
+    and ``in_progress`` (not converted yet, window still open when the data ends).
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = csv.write_text("user_id,event_name,event_time\\n" + "\\n".join(
+    ...     f"{u},{n},2024-01-{d}T09:00:00Z" for u, n, d in
+    ...     [("a", "view", "01"), ("a", "buy", "02"), ("b", "view", "02"), ("c", "view", "09")]))
+    >>> r = trended_funnel(jl.read_events(csv), ["view", "buy"], within="2d", every="week")
+    >>> r.table[["entered", "converted", "conversion_rate", "in_progress"]].values.tolist()
+    [[2.0, 1.0, 0.5, 0.0], [1.0, 0.0, 0.0, 1.0]]
+    """
+    if every not in PERIODS:
+        raise ParameterError("every", every, allowed=list(PERIODS))
+    levels, params = _levels(ev, steps, within, mode, unit, window_from)
+    size = len(steps)
+    dated = levels.mutate(period=levels.t1.truncate(PERIODS[every]))
+    counts = (
+        dated.group_by("period")
+        .aggregate(
+            entered=dated.count(),
+            converted=(dated.level >= size).sum().cast("int64"),
+            in_progress=dated.in_progress.sum().cast("int64"),
+        )
+        .order_by("period")
+    )
+    table = ev.engine.run(counts, what="the trended funnel")
+    table["conversion_rate"] = table.converted / table.entered
+    bounds = [wilson(int(c), int(n)) for c, n in zip(table.converted, table.entered, strict=True)]
+    table["conversion_low"] = [lo for lo, _ in bounds]
+    table["conversion_high"] = [hi for _, hi in bounds]
+    columns = ["period", "entered", "converted", "conversion_rate", "conversion_low"]
+    table = table[[*columns, "conversion_high", "in_progress"]]
+    params["every"] = every
+    name = f"Conversion from {steps[0]} to {steps[-1]} by entry {every}"
+    return Result(name, table, SQL.of(counts), params, draw=lazy_chart("funnel", "trend_chart"))
+
+
+__all__ = ["kaplan_meier", "time_to_convert", "trended_funnel"]
+
+
+def compare_funnels(
+    segments: Mapping[str, Events],
+    steps: Sequence[str] | Stages,
+    within: Duration = "7d",
+    mode: str = "ordered",
+) -> Result:
+    """Two or more segments' funnels side by side, each tested against the first.
+
+    ``segments`` maps a label to events (``ev.where(...)``). Per segment and
+    step: ``users``, ``conversion_rate`` (from the segment's first step), then
+    against the first segment the ``difference`` in conversion rate and the
+    two-sided ``p_value`` of a two-proportion z-test (pooled).
+
+    Examples
+    --------
+    >>> import journeylib as jl, pathlib, tempfile
+    >>> rows = ["user_id,event_name,event_time,channel"]
+    >>> for i in range(20):
+    ...     rows.append(f"a{i},view,2024-01-01T10:00:00Z,Email")
+    ...     rows += [f"a{i},buy,2024-01-01T11:00:00Z,Email"] if i < 15 else []
+    ...     rows.append(f"b{i},view,2024-01-01T10:00:00Z,Direct")
+    ...     rows += [f"b{i},buy,2024-01-01T11:00:00Z,Direct"] if i < 5 else []
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("\\n".join(rows) + "\\n")
+    >>> ws = jl.open(); _ = ws.load_events(path); ev = ws.events()
+    >>> c = compare_funnels({"Email": ev.where(channel="Email"), "Direct": ev.where(channel="Direct")},
+    ...                     ["view", "buy"], "1d")
+    >>> c.table.query("step == 'buy'")[["segment", "users", "conversion_rate", "difference"]].values.tolist()
+    [['Email', 15, 0.75, 0.0], ['Direct', 5, 0.25, -0.5]]
+    """
+    if not isinstance(segments, Mapping) or len(segments) < 2:
+        raise ParameterError(
+            "segments", segments, reason="Give two or more {label: events} segments to compare."
+        )
+    from journeylib.analyses.funnels import funnel
+
+    runs = {str(label): funnel(events, steps, within, mode) for label, events in segments.items()}
+    reference = next(iter(runs.values())).table
+    frames = []
+    for label, run in runs.items():
+        table = run.table[["step_index", "step", "users", "conversion_rate"]].copy()
+        table.insert(0, "segment", label)
+        entered, base_entered = int(table.users.iloc[0]), int(reference.users.iloc[0])
+        table["difference"] = table.conversion_rate - reference.conversion_rate.to_numpy()
+        table["p_value"] = [
+            two_proportion_p(int(x), entered, int(y), base_entered)
+            for x, y in zip(table.users, reference.users, strict=True)
+        ]
+        frames.append(table)
+    sql = "\n\n".join(f"-- segment {label}\n{run.sql}" for label, run in runs.items())
+    return Result(
+        "Funnel by segment",
+        pd.concat(frames, ignore_index=True),
+        SQL(sql),
+        {
+            "segments": list(runs),
+            "steps": runs[next(iter(runs))].params["steps"],
+            "within": str(within),
+            "mode": mode,
+        },
+        draw=lazy_chart("funnel", "segments_chart"),
+    )
+
+
+def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test of x1/n1 against x2/n2.
+
+    Examples
+    --------
+    pooled p = 20/40 = 0.5, se = sqrt(0.5 x 0.5 x (1/20 + 1/20)) = 0.1581,
+    z = (0.75 - 0.25) / 0.1581 = 3.162, two-sided p = 2 x (1 - Phi(3.162)):
+
+    >>> round(two_proportion_p(15, 20, 5, 20), 4)
+    0.0016
+    """
+    if min(n1, n2) == 0:
+        return math.nan
+    pooled = (x1 + x2) / (n1 + n2)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / spread
+    return math.erfc(abs(z) / math.sqrt(2))

@@ -1,0 +1,127 @@
+"""What a shared report may show (DESIGN.md §9).
+
+Reports are read beyond the analyst, so a result shared in one lists no user
+ids unless asked to, and a row counting fewer than ``min_cell_size`` people
+(but some) has its figures blanked and is marked ``suppressed``: a breakdown
+group of two, or a path one person took, cannot be traced back to them.
+
+:func:`journeylib.faces.report.run_report` shares every displayed result this way
+(``min_cell_size=5`` by default); in a notebook, ``result.shared()`` does it on
+request. The rules reach the report's kernel through two environment
+variables, which :func:`sharing_rules` reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+
+from journeylib.core.errors import whole_number
+
+#: columns that count people (or their transitions and contexts) in a cell
+COUNT_COLUMNS = ("users", "sessions", "people", "cohort_size", "base", "count", "observations")
+#: columns that name a person
+ID_COLUMNS = ("user_id", "anonymous_id", "user")
+#: numeric columns that place a row rather than measure it: never blanked
+POSITION_COLUMNS = ("step", "step_index", "stage_index", "period", "rank", "steps", "persona")
+MIN_CELL_SIZE_VARIABLE = "JOURNEYLIB_MIN_CELL_SIZE"
+USER_IDS_VARIABLE = "JOURNEYLIB_SHOW_USER_IDS"
+
+
+def shared_table(
+    table: pd.DataFrame, min_cell_size: int = 5, *, show_user_ids: bool = False
+) -> pd.DataFrame:
+    """``table`` as a shared report shows it: small cells suppressed and marked, no user ids.
+
+    A row is suppressed when one of its counts (``users``, ``people``,
+    ``cohort_size``...) is at least 1 and below ``min_cell_size``: its
+    measures (counts, rates, times, revenue) are blanked, its labels kept, and
+    ``suppressed`` is True. ``min_cell_size=0`` suppresses nothing.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"user_id": ["a", "b"], "channel": ["Email", "SMS"],
+    ...                       "users": [40, 2], "rate": [0.5, 1.0]})
+    >>> shared_table(table).values.tolist()
+    [['Email', 40, 0.5, False], ['SMS', <NA>, nan, True]]
+    """
+    whole_number("min_cell_size", min_cell_size, minimum=0)
+    shown = table if show_user_ids else table.drop(columns=[c for c in ID_COLUMNS if c in table])
+    counts = [c for c in COUNT_COLUMNS if c in shown and pd.api.types.is_numeric_dtype(shown[c])]
+    if not counts or min_cell_size <= 1:
+        return shown
+    small = pd.Series(False, index=shown.index)
+    for column in counts:
+        small |= (shown[column] >= 1) & (shown[column] < min_cell_size)
+    measures = [
+        c
+        for c in shown.columns
+        if pd.api.types.is_numeric_dtype(shown[c])
+        and not pd.api.types.is_bool_dtype(shown[c])
+        and c not in POSITION_COLUMNS
+    ]
+    out = shown.copy()
+    for column in measures:
+        whole = pd.api.types.is_integer_dtype(out[column])
+        out[column] = out[column].astype("Int64" if whole else "float64").mask(small)
+    out["suppressed"] = small
+    return out
+
+
+def visible(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a shared table that are not suppressed (what its charts draw).
+
+    Examples
+    --------
+    >>> table = shared_table(pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}))
+    >>> visible(table).step.tolist()
+    ['a']
+    """
+    if "suppressed" not in table.columns:
+        return table
+    return table[~table.suppressed.astype(bool)].drop(columns="suppressed")
+
+
+def sharing_rules() -> tuple[int, bool] | None:
+    """``(min_cell_size, show_user_ids)`` when running inside a report, else None.
+
+    Examples
+    --------
+    >>> with shared_results(5):
+    ...     sharing_rules()
+    (5, False)
+    """
+    size = os.environ.get(MIN_CELL_SIZE_VARIABLE)
+    if size is None:
+        return None
+    return int(size), os.environ.get(USER_IDS_VARIABLE) == "1"
+
+
+@contextmanager
+def shared_results(min_cell_size: int, *, show_user_ids: bool = False) -> Iterator[None]:
+    """Within the block (and the kernels it starts), displayed results are shared tables."""
+    whole_number("min_cell_size", min_cell_size, minimum=0)
+    before = {v: os.environ.get(v) for v in (MIN_CELL_SIZE_VARIABLE, USER_IDS_VARIABLE)}
+    os.environ[MIN_CELL_SIZE_VARIABLE] = str(min_cell_size)
+    os.environ[USER_IDS_VARIABLE] = "1" if show_user_ids else "0"
+    try:
+        yield
+    finally:
+        for variable, value in before.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "ID_COLUMNS",
+    "shared_results",
+    "shared_table",
+    "sharing_rules",
+    "visible",
+]

@@ -1,0 +1,1 @@
+"""Showing results: the Result type, its tables and its charts."""
