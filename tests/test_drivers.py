@@ -11,7 +11,8 @@ from scipy import stats
 
 import journeylib as jl
 from journeylib import datasets
-from journeylib.analyses.drivers import drivers, odds_ratio
+from journeylib.analyses.drivers import drivers
+from journeylib.model.statistics import odds_ratio
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -16,7 +16,8 @@ from oracles import events as canonical
 from oracles.funnels import oracle, strict_oracle
 
 import journeylib as jl
-from journeylib.analyses.funnels import funnel, unit_levels
+from journeylib.analyses.funnels import funnel
+from journeylib.model.levels import unit_levels
 
 
 def events(rows: list[tuple[str, int, str]]) -> jl.Events:

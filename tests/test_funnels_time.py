@@ -7,7 +7,8 @@ import math
 import pytest
 
 import journeylib as jl
-from journeylib.analyses.funnel_stats import kaplan_meier, time_to_convert
+from journeylib.analyses.funnel_stats import time_to_convert
+from journeylib.model.statistics import kaplan_meier
 
 LOG = """user_id,event_name,event_time
 u1,view,2024-01-01T00:00:00Z

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import journeylib as jl
-from journeylib.analyses.funnels import wilson
 from journeylib.core.errors import ParameterError
+from journeylib.model.statistics import wilson
 
 
 def load(

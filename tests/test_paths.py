@@ -15,16 +15,9 @@ from oracles.paths import (
     simple,
 )
 
-from journeylib.analyses.paths import (
-    END,
-    OTHER,
-    START,
-    next_steps,
-    paths,
-    previous_steps,
-    step_matrix,
-)
+from journeylib.analyses.paths import next_steps, paths, previous_steps, step_matrix
 from journeylib.core.errors import ParameterError
+from journeylib.model.labels import END, OTHER, START
 
 
 def frame_records(table: pd.DataFrame) -> list[dict]:

@@ -13,9 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from journeylib.analyses.drivers import odds_ratio
-from journeylib.analyses.funnel_stats import kaplan_meier, two_proportion_p
-from journeylib.analyses.funnels import wilson
+from journeylib.model.statistics import kaplan_meier, odds_ratio, two_proportion_p, wilson
 
 counts = st.integers(1, 400)
 

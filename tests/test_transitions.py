@@ -17,10 +17,10 @@ from oracles import SECOND
 from oracles.paths import events, random_log, sequences, simple
 from oracles.transitions import MILLI, oracle
 
-from journeylib.analyses.paths import END, START
 from journeylib.analyses.transitions import COLUMNS, transitions
 from journeylib.core.errors import ParameterError
 from journeylib.display.charts.paths import transition_graph_chart, transition_matrix_chart
+from journeylib.model.labels import END, START
 
 
 def as_dict(table: pd.DataFrame) -> dict[tuple[str, str], dict]:

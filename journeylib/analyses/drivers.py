@@ -20,37 +20,20 @@ The counting happens in the engine; Python only tests the small table of feature
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from scipy import stats
 
-from journeylib.analyses.funnels import require_steps, step_rules, unit_levels
 from journeylib.core.durations import Duration, interval, parse_duration
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events, property_json
+from journeylib.model.events import Events
+from journeylib.model.features import COLUMNS, feature_counts, odds_table
+from journeylib.model.levels import require_steps, step_rules, unit_levels
 from journeylib.model.stages import Stages, require_stages
-
-#: the stable columns, in order
-COLUMNS = [
-    "feature",
-    "kind",
-    "value",
-    "converters_with",
-    "droppers_with",
-    "conversion_with",
-    "conversion_without",
-    "odds_ratio",
-    "odds_ratio_low",
-    "odds_ratio_high",
-    "p_value",
-    "direction",
-]
 
 
 def drivers(
@@ -257,14 +240,6 @@ def _reached(levels: ir.Table, step: int) -> ir.Table:
     )
 
 
-def _totals(people: ir.Table) -> ir.Table:
-    """Converters and droppers among the people compared."""
-    return people.aggregate(
-        converters=people.converted.cast("int64").sum(),
-        droppers=(~people.converted).cast("int64").sum(),
-    )
-
-
 def _compared(levels: ir.Table, step: int, span: ir.IntervalScalar) -> ir.Table:
     """``unit, converted, since, until``: the people compared and the span their features come from."""
     at = levels.filter(levels.level >= step - 1)
@@ -278,103 +253,4 @@ def _compared(levels: ir.Table, step: int, span: ir.IntervalScalar) -> ir.Table:
     )
 
 
-def feature_counts(
-    ev: Events,
-    people: ir.Table,
-    step_names: list[str],
-    columns: list[str],
-    extra: ir.Table | None = None,
-) -> ir.Table:
-    """Per feature, converters and droppers with it beside the totals of each.
-
-    ``people`` has ``unit, converted, since, until``; a feature is an event
-    (other than ``step_names``) or a ``columns`` value of the person's events in
-    ``[since, until]``, plus any distinct ``unit, kind, value`` rows in ``extra``.
-    """
-    features = _features(ev, people, step_names, columns)
-    if extra is not None:
-        features = ibis.union(features, extra, distinct=True)
-    return _counts(people, features)
-
-
-def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list[str]) -> ir.Table:
-    """Distinct ``unit, kind, value`` for what each person did in their span."""
-    t = ev.table
-    inside = t.join(
-        people,
-        [t.user_id == people.unit, t.event_time >= people.since, t.event_time <= people.until],
-    )
-    own = inside.filter(~inside.event_name.isin(step_names))
-    parts = [own.select("unit", kind=ibis.literal("event"), value=own.event_name)]
-    for name in columns:  # values count on the step events too: the device at checkout
-        value = (
-            inside[name].cast("string") if name in t.columns else property_json(inside, name).str
-        )
-        parts.append(inside.select("unit", kind=ibis.literal(name), value=value))
-    every = ibis.union(*parts, distinct=False)
-    return every.filter(every.value.notnull()).distinct()
-
-
-def _counts(people: ir.Table, features: ir.Table) -> ir.Table:
-    """Per feature: converters and droppers with it, beside the totals of each."""
-    totals = _totals(people)
-    joined = features.join(people, features.unit == people.unit).select(
-        features.kind, features.value, people.converted
-    )
-    per = joined.group_by(["kind", "value"]).aggregate(
-        converters_with=joined.converted.cast("int64").sum(),
-        droppers_with=(~joined.converted).cast("int64").sum(),
-    )
-    return per.cross_join(totals).order_by(["kind", "value"])
-
-
-def odds_table(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
-    """Odds ratio, interval and Fisher's p per feature of :func:`feature_counts` with enough people."""
-    rows = []
-    for r in frame.itertuples(index=False):
-        a, b = int(r.converters_with), int(r.droppers_with)  # type: ignore[arg-type]
-        c, d = int(r.converters) - a, int(r.droppers) - b  # type: ignore[arg-type]
-        if a + b < min_support:
-            continue
-        ratio, low, high = odds_ratio(a, b, c, d)
-        p_value = float(stats.fisher_exact([[a, b], [c, d]]).pvalue)
-        feature = str(r.value) if r.kind in ("event", "feedback") else f"{r.kind} = {r.value}"
-        rows.append(
-            (
-                feature,
-                r.kind,
-                r.value,
-                a,
-                b,
-                a / (a + b),
-                c / (c + d) if c + d else math.nan,
-                ratio,
-                low,
-                high,
-                p_value,
-                "more likely" if ratio > 1 else "less likely",
-            )
-        )
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    return table.sort_values(["odds_ratio", "feature"], ascending=[False, True], ignore_index=True)
-
-
-def odds_ratio(a: int, b: int, c: int, d: int) -> tuple[float, float, float]:
-    """Odds ratio of ``[[a, b], [c, d]]`` and its 95% (Woolf) interval; 0.5 added to every cell if one is 0.
-
-    Examples
-    --------
-    OR = 20 x 20 / (10 x 10) = 4; se(log OR) = sqrt(1/20 + 1/10 + 1/10 + 1/20) = 0.548,
-    so the interval is 4 x exp(-/+ 1.96 x 0.548):
-
-    >>> [round(x, 3) for x in odds_ratio(20, 10, 10, 20)]
-    [4.0, 1.367, 11.703]
-    """
-    if min(a, b, c, d) == 0:
-        a, b, c, d = (x + 0.5 for x in (a, b, c, d))  # type: ignore[assignment]
-    ratio = (a * d) / (b * c)
-    spread = 1.959963984540054 * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-    return ratio, math.exp(math.log(ratio) - spread), math.exp(math.log(ratio) + spread)
-
-
-__all__ = ["COLUMNS", "drivers", "feature_counts", "odds_ratio", "odds_table"]
+__all__ = ["COLUMNS", "drivers"]

@@ -20,12 +20,12 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
-from journeylib.analyses.drivers import feature_counts, odds_table
-from journeylib.analyses.journey_map import checked_stages, stage_reach
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.features import feature_counts, odds_table
+from journeylib.model.stage_reach import checked_stages, stage_reach
 from journeylib.model.stages import FIVE_STAGE, Stages
 
 COLUMNS = ["stage_index", "stage", "last_event", "people", "share"]

@@ -9,7 +9,6 @@ converted or censored); the Kaplan-Meier product runs over those small counts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,13 +17,14 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from journeylib.analyses.funnels import MODES, unit_levels, wilson
 from journeylib.core.durations import Duration, elapsed_seconds, interval, parse_duration
 from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.levels import MODES, unit_levels
 from journeylib.model.stages import Stages
+from journeylib.model.statistics import kaplan_meier, two_proportion_p, wilson
 
 COLUMNS = ["seconds", "converted", "censored", "at_risk", "survival", "converted_share"]
 
@@ -151,42 +151,6 @@ def _counts(
     )
 
 
-def kaplan_meier(counts: pd.DataFrame) -> pd.DataFrame:
-    """The Kaplan-Meier table from ``seconds``, ``converted_flag``, ``units`` rows.
-
-    At equal times conversions count before censoring (the usual convention).
-
-    Examples
-    --------
-    >>> rows = pd.DataFrame({"seconds": [10, 20, 20, 30], "converted_flag": [1, 1, 0, 1],
-    ...                      "units": [1, 1, 1, 1]})
-    >>> kaplan_meier(rows).survival.tolist()  # 3/4, then 3/4 * 2/3, then 0
-    [0.75, 0.5, 0.0]
-    """
-    wide = (
-        counts.pivot_table(
-            index="seconds", columns="converted_flag", values="units", aggfunc="sum", fill_value=0
-        )
-        .reindex(columns=[1, 0], fill_value=0)
-        .sort_index()
-    )
-    converted = wide[1].astype("int64").to_numpy()
-    censored = wide[0].astype("int64").to_numpy()
-    gone = converted + censored
-    at_risk = gone[::-1].cumsum()[::-1]
-    survival = (1 - converted / at_risk).cumprod()
-    return pd.DataFrame(
-        {
-            "seconds": wide.index.astype("float64"),
-            "converted": converted,
-            "censored": censored,
-            "at_risk": at_risk,
-            "survival": survival,
-            "converted_share": 1 - survival,
-        }
-    )[COLUMNS]
-
-
 PERIODS = {"day": "D", "week": "W"}
 
 
@@ -243,7 +207,7 @@ def trended_funnel(
     return Result(name, table, SQL.of(counts), params, draw=lazy_chart("funnel", "trend_chart"))
 
 
-__all__ = ["kaplan_meier", "time_to_convert", "trended_funnel"]
+__all__ = ["compare_funnels", "time_to_convert", "trended_funnel"]
 
 
 def compare_funnels(
@@ -308,24 +272,3 @@ def compare_funnels(
         },
         draw=lazy_chart("funnel", "segments_chart"),
     )
-
-
-def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test of x1/n1 against x2/n2.
-
-    Examples
-    --------
-    pooled p = 20/40 = 0.5, se = sqrt(0.5 x 0.5 x (1/20 + 1/20)) = 0.1581,
-    z = (0.75 - 0.25) / 0.1581 = 3.162, two-sided p = 2 x (1 - Phi(3.162)):
-
-    >>> round(two_proportion_p(15, 20, 5, 20), 4)
-    0.0016
-    """
-    if min(n1, n2) == 0:
-        return math.nan
-    pooled = (x1 + x2) / (n1 + n2)
-    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if spread == 0:
-        return 1.0
-    z = (x1 / n1 - x2 / n2) / spread
-    return math.erfc(abs(z) / math.sqrt(2))

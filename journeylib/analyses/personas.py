@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from journeylib.analyses.attribution.touchpoints import touchpoints
-from journeylib.analyses.journey_map import checked_stages, stage_reach
-from journeylib.analyses.segments import NONE, OTHER
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.labels import NONE, OTHER
+from journeylib.model.stage_reach import checked_stages, stage_reach
 from journeylib.model.stages import FIVE_STAGE, Stages
 
 #: persona features, in the order of the profile chart (``hours in STAGE`` and channels follow)

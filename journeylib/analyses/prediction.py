@@ -1,6 +1,6 @@
 """Next-step prediction: a k-order Markov model over journeys, checked on a time-based hold-out.
 
-Each unit's cleaned events (see :func:`journeylib.analyses.paths.clean_sequence`) give
+Each unit's cleaned events (see :func:`journeylib.model.sequences.clean_sequence`) give
 transitions from a context (the last k events, most recent last) to the next
 event, or to ``(exit)`` when the journey has no further event. The engine counts
 them per context and next event, split by time: transitions whose next event
@@ -24,12 +24,12 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.analyses.paths import clean_sequence
 from journeylib.core.durations import epoch_parts
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.sequences import clean_sequence
 from journeylib.model.stages import Stages
 
 EXIT = "(exit)"

@@ -29,16 +29,17 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control
 
-from journeylib.analyses.funnel_stats import two_proportion_p
 from journeylib.analyses.funnels import funnel
-from journeylib.analyses.paths import clean_sequence, path_summary
 from journeylib.analyses.retention import PERIODS, cohort_members, retention_grid
 from journeylib.core.durations import Duration
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result
 from journeylib.model.events import Events
+from journeylib.model.labels import OTHER
+from journeylib.model.sequences import clean_sequence, path_summary
 from journeylib.model.stages import FIVE_STAGE, Stages, require_events
+from journeylib.model.statistics import two_proportion_p
 
 #: the long table's columns, in order
 COLUMNS = [
@@ -54,10 +55,6 @@ COLUMNS = [
     "significant",
 ]
 ANALYSES = ("funnel", "paths", "retention")
-#: the segment of values beyond ``top``
-OTHER = "other"
-#: a person with no value at their first event
-NONE = "(none)"
 #: ``path_summary`` folds nothing beyond this many paths
 _ALL_PATHS = 2**62
 

@@ -1,6 +1,6 @@
 """Transitions: the directly-follows graph of consecutive events (SEMANTICS.md §2.2).
 
-Each unit's cleaned sequence (:func:`journeylib.analyses.paths.clean_sequence`: ordered
+Each unit's cleaned sequence (:func:`journeylib.model.sequences.clean_sequence`: ordered
 by ``(event_time, event_id)``, renamed, optionally with repeats collapsed)
 gives one transition per pair of consecutive events. Per ``(source, target)``
 the engine counts them and the units that made them, and aggregates the time
@@ -23,12 +23,13 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.analyses.paths import END, START, rename_rules, sequence_rows
 from journeylib.core.durations import elapsed_between, elapsed_seconds, epoch_us, microsecond_parts
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.labels import END, START
+from journeylib.model.sequences import rename_rules, sequence_rows
 
 #: the stable columns of the transition table
 COLUMNS = [

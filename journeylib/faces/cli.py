@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import journeylib as jl
-from journeylib.analyses.funnels import MODES
 from journeylib.core.errors import DataError, JourneyError, ParameterError, WorkspaceError
+from journeylib.model.levels import MODES
 
 Handler = Callable[[argparse.Namespace], int]
 DEMO_MARK = ".journeylib-demo"

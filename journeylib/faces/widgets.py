@@ -254,7 +254,8 @@ def funnel_widget(ev: Events, steps: Sequence[str] | None = None) -> AnalysisPan
     >>> panel.result.name
     'Funnel by channel'
     """
-    from journeylib.analyses.funnels import MODES, funnel
+    from journeylib.analyses.funnels import funnel
+    from journeylib.model.levels import MODES
 
     names = ev.frequent_event_names(50)
     chosen = list(steps) if steps else starting_steps(names)

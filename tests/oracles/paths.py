@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 import pandas as pd
 
 import journeylib as jl
-from journeylib.analyses.paths import END, OTHER, START
+from journeylib.model.labels import END, OTHER, START
 from oracles import BASE, SECOND, at, logs
 from oracles import events as canonical
 

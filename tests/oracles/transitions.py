@@ -11,7 +11,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from journeylib.analyses.paths import END, START
+from journeylib.model.labels import END, START
 from oracles import SECOND
 
 MILLI = SECOND // 1000  # durations are measured to the millisecond on every engine
