@@ -13,15 +13,16 @@ from typing import Any
 from journeylib.analyses.attribution import attribution
 from journeylib.analyses.drivers import drivers
 from journeylib.analyses.drop_off import drop_off
-from journeylib.analyses.funnel_stats import compare_funnels, time_to_convert, trended_funnel
+from journeylib.analyses.funnel_stats import time_to_convert, trended_funnel
 from journeylib.analyses.funnels import funnel
 from journeylib.analyses.journey_map import journey_map, stage_of
 from journeylib.analyses.paths import next_steps, paths, previous_steps, step_matrix
 from journeylib.analyses.personas import personas
 from journeylib.analyses.prediction import predict_next
 from journeylib.analyses.retention import retention
-from journeylib.analyses.segments import compare_segments
 from journeylib.analyses.transitions import transitions
+from journeylib.comparisons.funnels import compare_funnels
+from journeylib.comparisons.segments import compare_segments
 from journeylib.core.errors import (
     DataError,
     EngineError,

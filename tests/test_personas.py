@@ -15,7 +15,7 @@ from scipy.stats import norm
 import journeylib as jl
 from journeylib import datasets
 from journeylib.analyses.personas import personas
-from journeylib.analyses.segments import compare_segments, segment_events
+from journeylib.comparisons.segments import compare_segments, segment_events
 
 BASE = pd.Timestamp("2024-01-01T00:00:00Z")  # a Monday
 WEEK = pd.Timedelta(days=7)

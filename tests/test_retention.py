@@ -27,8 +27,9 @@ from oracles.retention import (
 )
 
 import journeylib as jl
-from journeylib.analyses.retention import retention, retention_grid
+from journeylib.analyses.retention import retention
 from journeylib.display.charts.retention import curve_chart, heatmap_chart
+from journeylib.model.cohorts import retention_grid
 
 
 def events(rows: list[Row], *, naive: bool = False) -> jl.Events:
@@ -497,7 +498,7 @@ def test_stage_rules_pick_the_start_and_returning_events(tmp_path):
 
 def _both_plans(ev: jl.Events, monkeypatch, **kwargs) -> tuple[bool, pd.DataFrame, pd.DataFrame]:
     """Whether the fast plan was taken, its table and the general plan's table."""
-    module = importlib.import_module("journeylib.analyses.retention")
+    module = importlib.import_module("journeylib.model.cohorts")
     fast = retention(ev, **kwargs)
     with monkeypatch.context() as patched:
         patched.setattr(module, "FAST", False)

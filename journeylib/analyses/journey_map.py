@@ -31,7 +31,6 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
-from journeylib.analyses.attribution.touchpoints import touchpoints
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
@@ -40,6 +39,7 @@ from journeylib.model.labels import NONE
 from journeylib.model.rules import EventRule
 from journeylib.model.stage_reach import checked_stages, stage_reach
 from journeylib.model.stages import FIVE_STAGE, Stages, require_events
+from journeylib.model.touchpoints import touchpoints
 
 ALL = "(all)"
 #: the stable columns, in order

@@ -6,7 +6,7 @@ sessions by channel group and whether they converted. The per-person features
 come from one engine query; Python only standardises the small matrix and runs
 a seeded k-means (k-means++ starts, several restarts, the lowest within-cluster
 sum of squares kept), so the same seed gives the same personas. Segments set
-side by side are in :mod:`journeylib.analyses.segments`.
+side by side are in :mod:`journeylib.comparisons.segments`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from journeylib.analyses.attribution.touchpoints import touchpoints
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
@@ -28,6 +27,7 @@ from journeylib.model.events import Events
 from journeylib.model.labels import NONE, OTHER
 from journeylib.model.stage_reach import checked_stages, stage_reach
 from journeylib.model.stages import FIVE_STAGE, Stages
+from journeylib.model.touchpoints import touchpoints
 
 #: persona features, in the order of the profile chart (``hours in STAGE`` and channels follow)
 PROFILE = ["converted", "furthest_stage", "sessions"]

@@ -399,7 +399,8 @@ def retention_widget(
     >>> panel.result.table.equals(jl.retention(ev, "sign_up", kind="unbounded").table)
     True
     """
-    from journeylib.analyses.retention import KINDS, PERIODS, retention
+    from journeylib.analyses.retention import retention
+    from journeylib.model.cohorts import KINDS, PERIODS
 
     names = ev.frequent_event_names(50)
     controls = {

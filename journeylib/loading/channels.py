@@ -19,11 +19,6 @@ from journeylib.core.sql import regex_error
 from journeylib.core.yamlfile import read_yaml
 
 FIELDS = ("source", "medium", "campaign")
-#: what to do when no event says where people came from (every touch is then Direct)
-MAP_TRAFFIC = (
-    "map the columns that say where people came from when loading (mapping keys channel,"
-    " source, medium, campaign; README 'Your own export'), then unload and load the files again"
-)
 _KEYS = {"channel", "direct", *FIELDS}
 
 

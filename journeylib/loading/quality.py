@@ -14,7 +14,7 @@ import pandas as pd
 
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.loading.channels import MAP_TRAFFIC
+from journeylib.model.touchpoints import MAP_TRAFFIC
 
 if TYPE_CHECKING:
     from journeylib.loading.workspace import Workspace

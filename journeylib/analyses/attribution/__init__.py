@@ -54,9 +54,9 @@ from journeylib.core.durations import Duration, parse_duration
 from journeylib.core.errors import DataError, ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result
-from journeylib.loading.channels import MAP_TRAFFIC
 from journeylib.model.events import Events
 from journeylib.model.stages import require_events
+from journeylib.model.touchpoints import MAP_TRAFFIC
 
 MODELS = (
     "first_touch",

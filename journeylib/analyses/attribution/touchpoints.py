@@ -39,8 +39,8 @@ from journeylib.analyses.attribution.journeys import DIRECT
 from journeylib.core.durations import elapsed_seconds, interval
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.model.events import Events
+from journeylib.model.touchpoints import TOUCHPOINTS, touchpoints
 
-TOUCHPOINTS = ("session", "event")
 TRANSFORMS = ("unique", "exposure", "first", "frequency")
 #: which conversion events are journeys: every one, or each person's first
 COUNTS = ("every", "first")
@@ -73,28 +73,6 @@ class PathOptions:
                 whole_number(name, getattr(self, name))
         if not self.conversion:
             raise ParameterError("conversion", self.conversion, reason="Name a conversion event.")
-
-
-def touchpoints(ev: Events, touchpoint: str = "session") -> ir.Table:
-    """Touches: ``user_id``, ``session_id``, ``t``, ``channel``; one per session by default.
-
-    A session's touch is its first event with a channel (ties broken by event
-    id). Events with a channel and no session are touches of their own.
-    """
-    t = ev.table
-    touched = t.filter([t.channel.notnull(), t.user_id.notnull()])
-    if touchpoint == "event":
-        return touched.select(
-            "user_id", "session_id", t=touched.event_time, channel=touched.channel
-        )
-    session = ibis.coalesce(touched.session_id, touched.event_id)
-    first = ibis.row_number().over(
-        group_by=[touched.user_id, session], order_by=[touched.event_time, touched.event_id]
-    )
-    ranked = touched.mutate(first=first)
-    return ranked.filter(ranked.first == 0).select(
-        "user_id", "session_id", t=ranked.event_time, channel=ranked.channel
-    )
 
 
 def journeys(

@@ -30,11 +30,11 @@ import pandas as pd
 from scipy.stats import false_discovery_control
 
 from journeylib.analyses.funnels import funnel
-from journeylib.analyses.retention import PERIODS, cohort_members, retention_grid
 from journeylib.core.durations import Duration
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result
+from journeylib.model.cohorts import PERIODS, cohort_members, retention_grid
 from journeylib.model.events import Events
 from journeylib.model.labels import OTHER
 from journeylib.model.sequences import clean_sequence, path_summary
