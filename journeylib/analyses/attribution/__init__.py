@@ -40,7 +40,7 @@ from ibis.common.exceptions import TableNotFound
 from journeylib.analyses.attribution import heuristics
 from journeylib.analyses.attribution.heuristics import DIRECT_CHANNELS, SHAPES, Credit
 from journeylib.analyses.attribution.journeys import DIRECT, Journeys
-from journeylib.analyses.attribution.markov import MAX_ORDER, check_order, markov
+from journeylib.analyses.attribution.markov import MAX_ORDER, check_order, markov_credit
 from journeylib.analyses.attribution.shapley import dividends
 from journeylib.analyses.attribution.touchpoints import (
     PathOptions,
@@ -334,7 +334,7 @@ def run_models(
             credits[model] = touch_credits[model]
         else:
             for name, k in options.markov_names().items():
-                credits[name], removal, fitted = markov(journeys, k)
+                credits[name], removal, fitted = markov_credit(journeys, k)
                 effects.append(removal.assign(order=k))
                 matrices.append(fitted.matrix().assign(order=k))
     extras: dict[str, pd.DataFrame] = {}

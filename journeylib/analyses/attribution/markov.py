@@ -184,13 +184,13 @@ def removal_effects(journeys: Journeys, order: int = 1) -> tuple[pd.DataFrame, C
     return table, fitted
 
 
-def markov(journeys: Journeys, order: int = 1) -> tuple[Credit, pd.DataFrame, Chain]:
+def markov_credit(journeys: Journeys, order: int = 1) -> tuple[Credit, pd.DataFrame, Chain]:
     """Credit by normalised removal effects: ``RE_c / sum(RE) x total`` (conversions and value).
 
     Examples
     --------
     >>> j = Journeys.build([("a", "b"), ("b",)], [1, 1], [1, 1], [10.0, 20.0])
-    >>> credit, _, _ = markov(j)
+    >>> credit, _, _ = markov_credit(j)
     >>> {k: round(v, 4) for k, v in credit.conversions.items()}  # 0.5/1.5 x 2, 1/1.5 x 2
     {'a': 0.6667, 'b': 1.3333}
     """
@@ -230,6 +230,6 @@ __all__ = [
     "Chain",
     "chain",
     "check_order",
-    "markov",
+    "markov_credit",
     "removal_effects",
 ]
