@@ -9,7 +9,7 @@ system), which other work on a shared machine disturbs less than wall time.
 The floor is DuckDB's own
 ``create table t as select * from read_parquet/read_csv/read_json(file)``.
 For GA4 NDJSON a third measurement, the bound, does less than any loader
-must do to fill ``events`` as DESIGN.md §3 defines it (``properties`` as JSON
+must do to fill ``events`` as ADR 0001 defines it (``properties`` as JSON
 text, ``event_id`` a hash over the row when the export has none): read each
 line, hash it, pull out the canonical fields and store the line as the
 properties text, with no flattened parameters, checks, dedupe, channels or

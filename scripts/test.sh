@@ -15,4 +15,5 @@ fi
 .venv/bin/ruff check
 .venv/bin/ruff format --check
 .venv/bin/mypy
+.venv/bin/pre-commit validate-config .pre-commit-config.yaml
 .venv/bin/pytest "$@"

@@ -7,6 +7,7 @@ of it with one forbidden import added, which they must catch.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import pkgutil
@@ -138,3 +139,39 @@ def test_every_public_name_of_the_flat_layout_still_works() -> None:
     assert isinstance(jl.stages, types.ModuleType) and jl.stages.FIVE_STAGE is not None
     assert isinstance(jl.datasets, types.ModuleType) and callable(jl.datasets.sample_or)
     assert set(jl.__all__) >= {*functions, *classes}
+
+
+def quoting_calls(source: str) -> list[int]:
+    """Lines of ``source`` that quote SQL by hand: ``.replace("'", "''")`` or ``.replace('"', '""')``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "replace"
+            and [getattr(a, "value", None) for a in node.args] in (["'", "''"], ['"', '""'])
+        ):
+            found.append(node.lineno)
+    return found
+
+
+def test_only_the_sql_module_quotes() -> None:
+    assert quoting_calls("name = '\"' + x.replace('\"', '\"\"') + '\"'") == [1]  # the check bites
+    quoting = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "journeylib").rglob("*.py")
+        if (lines := quoting_calls(path.read_text()))
+    }
+    assert set(quoting) == {"journeylib/core/sql.py"}
+
+
+def test_import_journeylib_loads_no_altair_ipywidgets_or_scipy() -> None:
+    """The CLI and scheduled runs pay for ``import journeylib``: the heavy libraries wait."""
+    code = (
+        "import sys, journeylib as jl; jl.funnel; jl.attribution; jl.compare_segments\n"
+        "print(sorted(m for m in ('altair', 'ipywidgets', 'scipy') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert run.stdout.strip() == "[]"

@@ -229,8 +229,10 @@ def _why_empty(
 
 
 def _reached(levels: ir.Table, step: int) -> ir.Table:
-    """``converters, droppers, pending``: who reached the step before ``step`` and what came of it
-    (``pending``: still inside the window when the data ends, so not compared)."""
+    """``converters, droppers, pending``: who reached the step before ``step``, and what came of it.
+
+    ``pending``: still inside the window when the data ends, so not compared.
+    """
     at = levels.filter(levels.level >= step - 1)
     converted = at.level >= step
     return at.aggregate(

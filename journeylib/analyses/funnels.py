@@ -1,4 +1,4 @@
-"""Funnels: how many units reach each step, with exact, switchable semantics (DESIGN.md §6).
+"""Funnels: how many units reach each step, with exact, switchable semantics (ADR 0006).
 
 Each unit's best level comes from :func:`journeylib.model.levels.unit_levels`,
 which says what the modes, windows and exclusions mean; this module counts the
@@ -30,7 +30,7 @@ from journeylib.model.levels import (
 from journeylib.model.stages import Stages, require_stages
 from journeylib.model.statistics import wilson
 
-#: the CLI's stable columns come first (DESIGN.md §5)
+#: the stable columns the CLI's CSV and JSON carry, first
 COLUMNS = ["step_index", "step", "users", "conversion_rate", "step_conversion_rate"]
 
 

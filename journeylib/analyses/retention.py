@@ -1,6 +1,6 @@
 """Retention: of the people who started in a cohort, how many came back in each period after.
 
-Definitions (DESIGN.md §6, SEMANTICS.md §2.3):
+Definitions (ADR 0009 compares them with the peers'):
 
 - **Start and returning events** default to any event. A returning event counts
   only at or after the start it is measured from (a return before the start is
@@ -62,7 +62,7 @@ from journeylib.model.events import Events
 from journeylib.model.rules import EventRule
 from journeylib.model.stages import Stages, require_events, require_stages
 
-#: the CLI's stable columns come first (DESIGN.md §5), after ``by`` when given
+#: the stable columns the CLI's CSV and JSON carry, first (after ``by`` when given)
 COLUMNS = ["cohort", "cohort_size", "period", "users", "rate"]
 #: the overall row's ``cohort`` (and ``by``) value
 OVERALL = "overall"

@@ -1,4 +1,4 @@
-"""Transitions: the directly-follows graph of consecutive events (SEMANTICS.md §2.2).
+"""Transitions: the directly-follows graph of consecutive events (ADR 0014).
 
 Each unit's cleaned sequence (:func:`journeylib.model.sequences.clean_sequence`: ordered
 by ``(event_time, event_id)``, renamed, optionally with repeats collapsed)

@@ -1,2 +1,4 @@
-"""Comparisons run whole analyses once per segment and test the differences between them;
-they are the only modules that call an analysis."""
+"""Comparisons: whole analyses run once per segment, and the differences tested.
+
+They are the only modules that call an analysis.
+"""

@@ -27,7 +27,6 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from scipy.stats import false_discovery_control
 
 from journeylib.analyses.funnels import funnel
 from journeylib.core.durations import Duration
@@ -255,8 +254,11 @@ def _by_column(ev: Events, name: str, top: int) -> dict[str, Events]:
 
 
 def _paths_query(groups: Mapping[str, Events], start: str | None, steps: int, top: int) -> ir.Table:
-    """``segment``, ``path``, ``users``, ``rank``: the ``top`` paths over all segments
-    (rank 0 first) and, with a null path, the people with a path in each segment."""
+    """``segment``, ``path``, ``users``, ``rank``: the ``top`` paths over all segments.
+
+    Rank 0 comes first; a row with a null path counts the people with a path in
+    each segment.
+    """
     parts = []
     for label, events in groups.items():
         summary = path_summary(clean_sequence(events), start, None, steps, _ALL_PATHS, None)
@@ -286,8 +288,11 @@ def _retention_query(groups: Mapping[str, Events], period: str, periods: int) ->
 def _tested(
     frame: pd.DataFrame, labels: list[str], analysis: str, items: list[str]
 ) -> pd.DataFrame:
-    """Long rows from ``item, segment, users, base`` (a cell not given counts 0 of 0), with
-    the rate, its difference from the first segment's and the test against it."""
+    """Long rows from ``item, segment, users, base``, each tested against the first segment.
+
+    A cell not given counts 0 of 0; each row has the rate, its difference from
+    the first segment's and the test against it.
+    """
     cells = {
         (str(i), str(s)): (int(u), int(b))
         for i, s, u, b in zip(frame.item, frame.segment, frame.users, frame.base, strict=True)
@@ -392,6 +397,8 @@ def adjust(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     >>> [round(q, 4) for q in t.q_value.fillna(-1)], t.significant.tolist()
     ([0.04, 0.0533, -1.0, 0.0533, 0.5], [True, False, False, False, False])
     """
+    from scipy.stats import false_discovery_control
+
     table = table.copy()
     tested = table.p_value.notna().to_numpy()
     q = np.full(len(table), np.nan)

@@ -147,8 +147,11 @@ class Engine:
             self._reopen(read_only=True)
 
     def _reopen(self, *, read_only: bool) -> None:
-        """The file again, read-only or for writing, with the settings the connection had
-        (a memory limit, threads); reading again when writing is refused."""
+        """The file again, read-only or for writing, with the settings the connection had.
+
+        The settings are a memory limit, threads...; the file is read again when
+        writing is refused.
+        """
         assert self.path is not None and self._con is not None
         settings = _settings(self._con)
         self._con.close()

@@ -1,4 +1,4 @@
-"""What a shared report may show (DESIGN.md §9).
+"""What a shared report may show (ADR 0013).
 
 Reports are read beyond the analyst, so a result shared in one lists no user
 ids unless asked to, and a row counting fewer than ``min_cell_size`` people

@@ -1,4 +1,4 @@
-"""The canonical tables of a workspace (DESIGN.md §3) and their DDL.
+"""The canonical tables of a workspace (ADR 0001) and their DDL.
 
 ``events`` is the table every analysis reads. Beside it: ``spend``,
 ``customers`` (CRM deals), ``feedback`` (surveys and tickets), ``rejected``

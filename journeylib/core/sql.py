@@ -106,8 +106,11 @@ def regex_error(pattern: str) -> str | None:
 
 @functools.cache
 def _regex_checker() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB for checking patterns: opening one per pattern cost 15 ms each,
-    and every workspace checks its channel rules when it opens."""
+    """One in-memory DuckDB for checking patterns.
+
+    Opening one per pattern cost 15 ms each, and every workspace checks its
+    channel rules when it opens.
+    """
     import duckdb
 
     return duckdb.connect()

@@ -58,8 +58,10 @@ class Result:
         return self.draw(self)
 
     def view(self, name: str) -> Result:
-        """Another view of this analysis as a Result: that chart, and the extra table of that
-        name (the main table when there is none).
+        """Another view of this analysis as a Result: that chart and its table.
+
+        The table is the extra table of that name, or the main table when there
+        is none.
 
         Examples
         --------
@@ -85,9 +87,11 @@ class Result:
         )
 
     def save(self, path: str | Path) -> Path:
-        """Write the result by suffix: ``.csv``, ``.parquet``, ``.json`` (table),
-        ``.sql``, ``.html`` (the chart, offline); any other path becomes a folder
-        holding ``table.csv``, ``table.parquet``, ``query.sql`` and ``params.json``.
+        """Write the result in the format its path's suffix names.
+
+        ``.csv``, ``.parquet``, ``.json`` write the table, ``.sql`` the query,
+        ``.html`` the chart (offline); any other path becomes a folder holding
+        ``table.csv``, ``table.parquet``, ``query.sql`` and ``params.json``.
         """
         target = Path(path)
         suffix = target.suffix.lower()
@@ -154,7 +158,7 @@ class Result:
         }
 
     def shared(self, min_cell_size: int = 5, *, show_user_ids: bool = False) -> Result:
-        """This result as a shared report shows it: no user ids, small cells suppressed.
+        """The result as a shared report shows it: no user ids, small cells suppressed.
 
         See :func:`journeylib.core.privacy.shared_table`; the extras are shared the
         same way, and the charts leave the suppressed rows out.
@@ -194,8 +198,9 @@ class Result:
         )
 
     def chart_bundle(self) -> dict[str, Any]:
-        """The default chart as Jupyter draws it: Vega (interactive, with tooltips, drawn by
-        JupyterLab itself, offline) and SVG for viewers without Vega.
+        """The default chart as Jupyter draws it: Vega, and SVG for viewers without Vega.
+
+        The Vega is interactive, with tooltips, drawn by JupyterLab itself, offline.
 
         Examples
         --------
@@ -216,8 +221,10 @@ class Result:
             return {"text/plain": f"chart unavailable: {err}"}
 
     def _ipython_display_(self) -> None:
-        """Shown in a Jupyter kernel: the title and notes, the chart as JupyterLab draws Vega
-        (tooltips, offline, kept in the saved notebook), then the table and the SQL.
+        """Shown in a Jupyter kernel: the title and notes, the chart, the table and the SQL.
+
+        The chart is Vega as JupyterLab draws it (tooltips, offline, kept in the
+        saved notebook).
 
         Inside a report run, or outside a kernel, the static bundle of
         :meth:`_repr_mimebundle_` (the chart as inline SVG).

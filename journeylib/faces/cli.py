@@ -229,8 +229,10 @@ def _analyse(
 
 
 def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
-    """CSV and JSON carry the stable columns (DESIGN.md §5); the table shows everything.
-    Notes (why a table is empty...) go to stderr, so the output stays machine-readable."""
+    """Print a result: CSV and JSON carry the stable columns; the table shows everything.
+
+    Notes (why a table is empty...) go to stderr, so the output stays machine-readable.
+    """
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if fmt == "table":

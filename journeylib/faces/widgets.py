@@ -413,8 +413,9 @@ def retention_widget(
 
 
 def journey_map_widget(ev: Events, stages: str = "five_stage") -> AnalysisPanel:
-    """The journey map with a control for the stage map: five_stage, hourglass or aida
-    (a shipped map without the stages the data has no events for, as its label says).
+    """The journey map with a control for the stage map: five_stage, hourglass or aida.
+
+    A shipped map leaves out the stages the data has no events for, as its label says.
 
     ``stages`` may also name a YAML stage map (see :meth:`Stages.named`).
 
@@ -440,8 +441,11 @@ def _map_label(name: str, unmatched: Sequence[str]) -> str:
 
 
 def _journey_map(ev: Events, stages: str) -> Result:
-    """The journey map over the stage map named ``stages``; a shipped map leaves out the
-    stages the data has no events for (its label says so) while two or more remain."""
+    """The journey map over the stage map named ``stages``.
+
+    A shipped map leaves out the stages the data has no events for (its label
+    says so) while two or more remain.
+    """
     from journeylib.analyses.journey_map import journey_map
 
     chosen = Stages.named(stages)

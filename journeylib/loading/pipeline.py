@@ -355,8 +355,9 @@ def _bytes(size: str) -> int | None:
 
 
 def _create_stage(engine: Engine, plan: Staged) -> list[str]:
-    """Create ``_stage`` (the reader's rows without ``_raw``); return the statements
-    that drop what was created.
+    """Create ``_stage``, the reader's rows without ``_raw``.
+
+    Returns the statements that drop what was created.
 
     A view cannot take bound parameters, so a rereadable plan's parameters are
     written into its SQL as literals; a plan whose parameters cannot be (or a

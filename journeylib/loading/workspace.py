@@ -234,8 +234,9 @@ def _each(
     paths: PathLike | Iterable[PathLike],
     load: Callable[[Path], pipeline.FileReport],
 ) -> list[pipeline.FileReport]:
-    """Load each file in turn, holding the workspace for writing; a failing file's error says
-    what became of the others.
+    """Load each file in turn, holding the workspace for writing.
+
+    A failing file's error says what became of the others.
 
     Each file is its own transaction: those before a failing one stay loaded,
     those after it are not read. The error says which, so the same command can

@@ -1,5 +1,6 @@
-"""Cohorts and the cohort x period grid of returning people (retention's definitions
-are in :mod:`journeylib.analyses.retention`).
+"""Cohorts and the cohort x period grid of returning people.
+
+Retention's definitions are in :mod:`journeylib.analyses.retention`.
 
 Everything up to the grid is one Ibis expression (portable: no ordered
 aggregates, no date_diff; periods are found by comparing timestamps with

@@ -13,7 +13,6 @@ import math
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from scipy import stats
 
 from journeylib.model.events import Events, property_json
 from journeylib.model.statistics import odds_ratio
@@ -95,6 +94,8 @@ def _counts(people: ir.Table, features: ir.Table) -> ir.Table:
 
 def odds_table(frame: pd.DataFrame, min_support: int) -> pd.DataFrame:
     """Odds ratio, interval and Fisher's p per feature of :func:`feature_counts` with enough people."""
+    from scipy import stats
+
     rows = []
     for r in frame.itertuples(index=False):
         a, b = int(r.converters_with), int(r.droppers_with)  # type: ignore[arg-type]

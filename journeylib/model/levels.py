@@ -1,4 +1,4 @@
-"""Each unit's best level in a funnel, with exact, switchable semantics (DESIGN.md §6).
+"""Each unit's best level in a funnel, with exact, switchable semantics (ADR 0006, 0012).
 
 A unit (a person, or a session with ``unit="session"``) reaches step k when
 events matching steps 1..k exist in order within the window; its level is the

@@ -1,5 +1,6 @@
-"""When each person reached each stage of a journey: the journey map, drop-off and
-personas all start from it.
+"""When each person reached each stage of a journey.
+
+The journey map, drop-off and personas all start from it.
 
 A person reaches stage k at their first stage-k event at or after the time they
 reached stage k-1 (ties by event id); stage 1 at their first stage-1 event.
@@ -16,8 +17,10 @@ from journeylib.model.stages import Stages, require_events, require_stages
 
 
 def checked_stages(ev: Events, stages: Stages, *, several: bool = False) -> list[str]:
-    """The event names in scope, once ``stages`` is known to be jl.Stages (two or more when
-    ``several``) whose events are not misspelt."""
+    """The event names in scope, once ``stages`` is known to be good.
+
+    Good: jl.Stages (two or more when ``several``) whose events are not misspelt.
+    """
     if not isinstance(stages, Stages) or (several and len(stages) < 2):
         many = " with two or more stages" if several else ""
         raise ParameterError("stages", stages, reason=f"Give jl.Stages{many}.")

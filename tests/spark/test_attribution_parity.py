@@ -1,4 +1,4 @@
-"""The same attribution on local Apache Spark as on DuckDB (DESIGN.md §7 house rules)."""
+"""The same attribution on local Apache Spark as on DuckDB (ADR 0003, 0008)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Multi-touch attribution: which channels deserve credit for the conversions (DESIGN.md §6).
+"""Multi-touch attribution: which channels deserve credit for the conversions (ADR 0008).
 
 ``attribution(ev, conversion="purchase", lookback="30d", models=[...])`` builds
 each conversion's path of touches in the engine
@@ -86,7 +86,7 @@ DEFAULT_MODELS = (
     "markov",
     "shapley",
 )
-#: the CLI's stable columns come first (DESIGN.md §5)
+#: the stable columns the CLI's CSV and JSON carry, first
 COLUMNS = ["channel", "model", "conversions", "revenue"]
 #: tolerance of the invariant checks, relative to the totals
 TOLERANCE = 1e-9

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from journeylib.analyses.attribution.journeys import DIRECT, Journeys
 from journeylib.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: (first, middle, last) shares of the position-based models
 SHAPES: dict[str, tuple[float, float, float]] = {
@@ -71,6 +74,8 @@ def weight_matrix(journeys: Journeys, weigh: Weigh) -> sparse.csr_matrix:
     >>> weight_matrix(j, linear).toarray().round(4).tolist()
     [[0.6667, 0.3333]]
     """
+    from scipy import sparse
+
     column = {c: i for i, c in enumerate(journeys.channels)}
     rows, cols, data = [], [], []
     for row, path in enumerate(journeys.paths):

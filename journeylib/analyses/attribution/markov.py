@@ -1,4 +1,4 @@
-"""Markov-chain attribution with exact removal effects (DESIGN.md §6).
+"""Markov-chain attribution with exact removal effects (ADR 0008).
 
 Each path becomes a walk ``(start) -> s1 -> ... -> sn -> (conversion) | (null)``
 weighted by its conversions and nulls. For order k the states are the last k
@@ -25,15 +25,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain as chain_iter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse import linalg
 
 from journeylib.analyses.attribution.heuristics import Credit
 from journeylib.analyses.attribution.journeys import Journeys
 from journeylib.core.errors import whole_number
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 MAX_ORDER = 4
@@ -59,6 +61,9 @@ class Chain:
 
     def solve(self, removed: str | None = None) -> tuple[float, float]:
         """(P(conversion), expected value) from ``(start)``, with ``removed`` taken out."""
+        from scipy import sparse
+        from scipy.sparse import linalg
+
         keep = np.array([removed is None or removed not in s for s in self.states])
         keep[0] = True
         index = np.flatnonzero(keep)
@@ -111,6 +116,8 @@ def chain(journeys: Journeys, order: int = 1) -> Chain:
     >>> c.matrix().values.tolist()
     [['(start)', 'a', 1.0], ['a', '(null)', 0.5], ['a', 'b', 0.5], ['b', '(conversion)', 1.0]]
     """
+    from scipy import sparse
+
     check_order(order)
     lengths = np.fromiter(map(len, journeys.paths), dtype=np.int64, count=len(journeys.paths))
     touches = pd.Categorical(list(chain_iter.from_iterable(journeys.paths)))

@@ -1,4 +1,4 @@
-"""Shapley attribution over channel sets, exact (DESIGN.md §6).
+"""Shapley attribution over channel sets, exact (ADR 0008).
 
 Channels are the players. The worth of a coalition S is what the journeys
 whose channel set lies inside S produced: ``v(S) = sum of conversions (or

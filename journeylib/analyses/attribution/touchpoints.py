@@ -1,4 +1,4 @@
-"""Touchpoints and paths built in the engine, as Ibis expressions (DESIGN.md §6, §7).
+"""Touchpoints and paths built in the engine, as Ibis expressions (ADR 0008).
 
 In small named steps:
 

@@ -21,9 +21,11 @@ FIT_WIDTH = 720
 
 
 def funnel_chart(result: Result) -> alt.LayerChart:
-    """Bars per step as Mixpanel and Amplitude draw them: those who reached the step from
-    the axis up, those who dropped since the step before above them in a lighter shade, and
-    on each bar its count with the conversion from the first step and from the previous one.
+    """Bars per step as Mixpanel and Amplitude draw them.
+
+    Those who reached the step rise from the axis, those who dropped since the
+    step before sit above them in a lighter shade, and each bar is labelled with
+    its count and the conversion from the first step and from the previous one.
 
     A breakdown (``by=``) draws a bar per group within each step, in the group's colour.
 
@@ -114,8 +116,11 @@ def funnel_chart(result: Result) -> alt.LayerChart:
 
 
 def _bars(table: pd.DataFrame, count: str) -> pd.DataFrame:
-    """The funnel table with what the bars and labels need: the axis label, the previous
-    step's count (the top of the dropped part) and the label texts."""
+    """The funnel table with what the bars and labels need.
+
+    That is the axis label, the previous step's count (the top of the dropped
+    part) and the label texts.
+    """
     frame = table.copy()
     previous = frame[count] + frame.drop_off
     return frame.assign(

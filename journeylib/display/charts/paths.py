@@ -70,8 +70,10 @@ def sankey_links(result: Result) -> pd.DataFrame:
 
 
 def sankey_layout(links: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Node rectangles (``step``, ``node``, ``x``, ``x2``, ``y``, ``y2``, ``users``) and
-    band outlines (``link``, ``x``, ``y``, ``y2``, ``source``, ``target``, ``users``).
+    """Node rectangles and band outlines of a Sankey diagram.
+
+    Nodes have ``step``, ``node``, ``x``, ``x2``, ``y``, ``y2``, ``users``;
+    bands ``link``, ``x``, ``y``, ``y2``, ``source``, ``target``, ``users``.
 
     Examples
     --------

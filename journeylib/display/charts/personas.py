@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def personas_chart(result: Result) -> alt.LayerChart:
-    """Personas down, features across: coloured by the gap from everyone (standardised),
-    labelled with the persona's value.
+    """Personas down, features across, coloured by the standardised gap from everyone.
+
+    Each cell is labelled with the persona's value.
 
     Reads ``extras["profiles"]`` of :func:`journeylib.analyses.personas` (``persona``,
     ``feature``, ``value``, ``everyone``, ``z``) and the table's descriptions.

@@ -177,14 +177,20 @@ def json_lines(path: Path) -> tuple[str, list[object]]:
 
 
 def parsed_lines(rows: str, structure: str) -> str:
-    """SQL over ``rows`` (``_row``, ``_raw``) adding ``g``: each row parsed once into
-    the typed struct ``structure`` (a DuckDB JSON structure), NULL when not JSON."""
+    """SQL over ``rows`` (``_row``, ``_raw``) adding ``g``, each row parsed once.
+
+    ``g`` is the typed struct ``structure`` (a DuckDB JSON structure), NULL
+    when the row is not JSON.
+    """
     return f"select _row, _raw, try(from_json(_raw, {literal(structure)})) as g from ({rows})"
 
 
 def rejected_when_not_json(*problems: tuple[str, str, str]) -> str:
-    """SQL for the ``_reject_field`` and ``_reject_reason`` of a row ``g`` could not
-    parse, or else of the first of ``problems`` (field, SQL condition, SQL reason) that holds."""
+    """SQL for a row's ``_reject_field`` and ``_reject_reason``.
+
+    They say that ``g`` could not parse, or else name the first of ``problems``
+    (field, SQL condition, SQL reason) that holds.
+    """
     cases = [("line", "g is null", bad_json_reason()), *problems]
     field = " ".join(f"when {condition} then {literal(name)}" for name, condition, _ in cases)
     reason = " ".join(f"when {condition} then {why}" for _, condition, why in cases)
