@@ -1,7 +1,7 @@
 """Drivers: what people who converted at a funnel step did that those who dropped did not.
 
 For a step k of a funnel (the last by default), the people compared reached
-step k-1 on their best attempt (see :func:`journeylib.analyses.funnels.unit_levels`):
+step k-1 on their best attempt (see :func:`journeylib.model.levels.unit_levels`):
 *converters* went on to step k, *droppers* did not and their window has
 closed (people still inside it are left out). What each person did is looked at
 between reaching step k-1 and reaching step k (converters) or the end of their

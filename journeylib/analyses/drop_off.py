@@ -1,6 +1,6 @@
 """Drop-off and pain points: who left at each stage, what they did last, and what set them apart.
 
-Stages are reached in order as in the journey map (:func:`journeylib.analyses.journey_map.stage_reach`).
+Stages are reached in order as in the journey map (:func:`journeylib.model.stage_reach.stage_reach`).
 At a stage (the last excepted), people who never reached the next one *left*;
 the others *moved on*. For each stage:
 

@@ -11,7 +11,7 @@ their names and the rest are folded into ``other``, so the segments are
 disjoint and each reads all the events of its people.
 
 Tests: each item's rate is compared with the reference segment's by the pooled
-two-proportion z-test (:func:`journeylib.analyses.funnel_stats.two_proportion_p`); the
+two-proportion z-test (:func:`journeylib.model.statistics.two_proportion_p`); the
 p-values of the whole table are adjusted together by Benjamini-Hochberg
 (``q_value``) and ``significant`` is ``q_value < alpha``.
 """
