@@ -10,19 +10,20 @@ converted or censored); the Kaplan-Meier product runs over those small counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from journeylib.core.durations import Duration, elapsed_seconds, interval, parse_duration
+from journeylib.core.durations import Duration, elapsed_seconds, interval
 from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events
-from journeylib.model.levels import MODES, unit_levels
+from journeylib.model.events import Events, Unit
+from journeylib.model.levels import Mode, StepsSpec, WindowFrom, unit_levels
 from journeylib.model.statistics import kaplan_meier, wilson
 
 COLUMNS = ["seconds", "converted", "censored", "at_risk", "survival", "converted_share"]
@@ -32,12 +33,12 @@ def time_to_convert(
     ev: Events,
     steps: Sequence[str],
     within: Duration = "7d",
-    mode: str = "ordered",
+    mode: Mode = "ordered",
     *,
     from_step: int = 1,
     to_step: int | None = None,
-    unit: str = "user",
-    window_from: str = "entry",
+    unit: Unit = "user",
+    window_from: WindowFrom = "entry",
 ) -> Result:
     """Seconds from step ``from_step`` to ``to_step`` (1-based, default last), censoring-aware.
 
@@ -70,10 +71,12 @@ def time_to_convert(
             (from_step, to_step),
             reason=f"Need 1 <= from_step < to_step <= {size} (the number of steps).",
         )
-    levels, params = _levels(ev, steps, within, mode, unit, window_from)
-    window = parse_duration(within, param="within")
+    spec = TimeToConvertSpec(
+        _names(steps), within, mode, unit, window_from, from_step=from_step, to_step=last
+    )
+    levels = _levels(ev, spec)
     data_end = ev.table.event_time.max().as_scalar()
-    counts = _counts(levels, from_step, last, interval(window), data_end, window_from)
+    counts = _counts(levels, from_step, last, interval(spec.window), data_end, window_from)
     frame = ev.engine.run(counts, what="the time to convert")
     table = kaplan_meier(frame)
     converters = frame[frame.converted_flag == 1]
@@ -92,36 +95,42 @@ def time_to_convert(
             "mean_seconds": [float(seconds.mean()) if converted else float("nan")],
         }
     )
-    params |= {"from_step": from_step, "to_step": last}
     return Result(
         f"Time from {steps[from_step - 1]} to {steps[last - 1]}",
         table,
         SQL.of(counts),
-        params,
+        spec.params(),
         draw=lazy_chart("funnel", "survival_chart"),
         extras={"summary": summary},
     )
 
 
-def _levels(
-    ev: Events, steps: Sequence[str], within: Duration, mode: str, unit: str, window_from: str
-) -> tuple[ir.Table, dict[str, Any]]:
-    """Checked parameters, each unit's best attempt (``unit_levels``) and the params record."""
+@dataclass(frozen=True)
+class TimeToConvertSpec(StepsSpec):
+    """The parameters of :func:`time_to_convert`, checked when made."""
+
+    from_step: int = 1
+    to_step: int | None = None
+
+
+@dataclass(frozen=True)
+class TrendedFunnelSpec(StepsSpec):
+    """The parameters of :func:`trended_funnel`, checked when made."""
+
+    every: Literal["day", "week"] = "week"
+
+
+def _names(steps: Sequence[str]) -> tuple[str, ...]:
     if len(steps) < 2 or isinstance(steps, str):
         raise ParameterError("steps", steps, reason="Give two or more event names, in order.")
-    if mode not in MODES:
-        raise ParameterError("mode", mode, allowed=MODES)
-    names = [str(s) for s in steps]
-    window = parse_duration(within, param="within")
-    levels = unit_levels(ev, names, window, mode, unit=unit, window_from=window_from)
-    params: dict[str, Any] = {
-        "steps": names,
-        "within": str(within),
-        "mode": mode,
-        "unit": unit,
-        "window_from": window_from,
-    }
-    return levels, params
+    return tuple(str(s) for s in steps)
+
+
+def _levels(ev: Events, spec: StepsSpec) -> ir.Table:
+    """Each unit's best attempt (``unit_levels``) under a checked spec."""
+    return unit_levels(
+        ev, list(spec.steps), spec.window, spec.mode, unit=spec.unit, window_from=spec.window_from
+    )
 
 
 def _counts(
@@ -157,11 +166,11 @@ def trended_funnel(
     ev: Events,
     steps: Sequence[str],
     within: Duration = "7d",
-    mode: str = "ordered",
+    mode: Mode = "ordered",
     *,
-    every: str = "week",
-    unit: str = "user",
-    window_from: str = "entry",
+    every: Literal["day", "week"] = "week",
+    unit: Unit = "user",
+    window_from: WindowFrom = "entry",
 ) -> Result:
     """Conversion to the last step by entry period (``every="week"`` or ``"day"``).
 
@@ -180,9 +189,8 @@ def trended_funnel(
     >>> r.table[["entered", "converted", "conversion_rate", "in_progress"]].values.tolist()
     [[2.0, 1.0, 0.5, 0.0], [1.0, 0.0, 0.0, 1.0]]
     """
-    if every not in PERIODS:
-        raise ParameterError("every", every, allowed=list(PERIODS))
-    levels, params = _levels(ev, steps, within, mode, unit, window_from)
+    spec = TrendedFunnelSpec(_names(steps), within, mode, unit, window_from, every=every)
+    levels = _levels(ev, spec)
     size = len(steps)
     dated = levels.mutate(period=levels.t1.truncate(PERIODS[every]))
     counts = (
@@ -201,9 +209,10 @@ def trended_funnel(
     table["conversion_high"] = [hi for _, hi in bounds]
     columns = ["period", "entered", "converted", "conversion_rate", "conversion_low"]
     table = table[[*columns, "conversion_high", "in_progress"]]
-    params["every"] = every
     name = f"Conversion from {steps[0]} to {steps[-1]} by entry {every}"
-    return Result(name, table, SQL.of(counts), params, draw=lazy_chart("funnel", "trend_chart"))
+    return Result(
+        name, table, SQL.of(counts), spec.params(), draw=lazy_chart("funnel", "trend_chart")
+    )
 
 
 __all__ = ["time_to_convert", "trended_funnel"]

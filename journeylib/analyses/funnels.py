@@ -9,18 +9,24 @@ intervals, and names the units whose best attempt is still in progress.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.core.durations import Duration, elapsed_seconds, parse_duration
+from journeylib.core.durations import Duration, elapsed_seconds
 from journeylib.core.errors import whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events
+from journeylib.model.events import Events, Unit
 from journeylib.model.levels import (
-    check_options,
+    Mode,
+    StepsSpec,
+    WindowFrom,
+    check_by_value,
     count_column,
     require_steps,
     step_rules,
@@ -38,12 +44,12 @@ def funnel(
     ev: Events,
     steps: Sequence[str] | Stages,
     within: Duration = "7d",
-    mode: str = "ordered",
+    mode: Mode = "ordered",
     *,
     by: str | None = None,
     exclude: Sequence[str] | None = None,
-    unit: str = "user",
-    window_from: str = "entry",
+    unit: Unit = "user",
+    window_from: WindowFrom = "entry",
     step_within: Sequence[Duration] | None = None,
     by_value: str = "first",
     max_groups: int = 12,
@@ -71,15 +77,27 @@ def funnel(
     [['view', 2, 1.0], ['cart', 1, 0.5], ['buy', 0, 0.0]]
     """
     pairs = step_rules(steps)
-    check_options(mode, unit, window_from)
-    window = parse_duration(within, param="within")
+    spec = FunnelSpec(
+        tuple(label for label, _ in pairs),
+        within,
+        mode,
+        unit,
+        window_from,
+        step_within=None if step_within is None else tuple(_listed(step_within)),
+        by=by,
+        by_value=by_value,
+        exclude=tuple(str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])),
+        max_groups=max_groups,
+        stages=steps.spec() if isinstance(steps, Stages) else None,
+    )
+    window = spec.window
     spans = step_windows(step_within, len(pairs), mode)
     param = "stages" if isinstance(steps, Stages) else "steps"
     require_steps(ev, pairs, param)
     if isinstance(steps, Stages):
         require_stages(ev, steps)
-    names = [label for label, _ in pairs]
-    excluded = [str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])]
+    names = list(spec.steps)
+    excluded = list(spec.exclude)
     rules = [rule for _, rule in pairs]
     levels = unit_levels(
         ev,
@@ -100,23 +118,37 @@ def funnel(
     summary = _summary(levels, len(names), keys)
     frame = ev.engine.run(summary, what="the funnel")
     table = _table(frame, names, keys).rename(columns={"users": count_column(unit)})
-    params: dict[str, object] = {
-        "steps": list(names),
-        "within": str(within),
-        "mode": mode,
-        "unit": unit,
-        "window_from": window_from,
-        "step_within": [str(w) for w in step_within] if step_within else None,
-        "by": by,
-        "by_value": by_value,
-        "exclude": excluded,
-        "max_groups": max_groups,
-    }
-    if isinstance(steps, Stages):
-        params["stages"] = steps.spec()
     kind = "Funnel" if mode == "ordered" else f"{mode.replace('_', ' ').capitalize()} funnel"
     name = kind + (" with step windows" if spans else "") + (f" by {by}" if by else "")
-    return Result(name, table, SQL.of(summary), params, draw=lazy_chart("funnel", "funnel_chart"))
+    return Result(
+        name, table, SQL.of(summary), spec.params(), draw=lazy_chart("funnel", "funnel_chart")
+    )
+
+
+@dataclass(frozen=True)
+class FunnelSpec(StepsSpec):
+    """A funnel's parameters (see :func:`funnel`), checked when made.
+
+    >>> FunnelSpec(("view", "buy"), "1d", by_value="step:3")
+    Traceback (most recent call last):
+    journeylib.core.errors.ParameterError: Invalid value 'step:3' for parameter 'by_value'. Allowed values: first, last, step:1, step:2. Did you mean 'step:2'?
+    """
+
+    step_within: tuple[Duration, ...] | None = None
+    by: str | None = None
+    by_value: str = "first"
+    exclude: tuple[str, ...] = ()
+    max_groups: int = 12
+    stages: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_by_value(self.by_value, len(self.steps))
+        whole_number("max_groups", self.max_groups)
+
+
+def _listed(windows: Sequence[Duration] | Duration) -> list[Duration]:
+    return [windows] if isinstance(windows, str | timedelta) else list(windows)
 
 
 def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.Table:

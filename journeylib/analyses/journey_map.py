@@ -32,6 +32,7 @@ import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
 from journeylib.core.durations import elapsed_seconds
+from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
@@ -88,6 +89,10 @@ def journey_map(
     [['aware', 2, 0.5], ['buy', 1, nan]]
     """
     present = checked_stages(ev, stages, several=True)
+    labels = [label for label, _ in stages]
+    if purchase_stage not in labels and purchase_stage != "purchase":
+        # the default may be absent (then every stage is "before"); a name given must exist
+        raise ParameterError("purchase_stage", purchase_stage, allowed=labels)
     stage_names = set().union(*(set(events) for _, events in stages))
     if key_events is None:
         others = ev.where(ev.table.event_name.notin(list(stage_names)))

@@ -30,6 +30,7 @@ tables.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -39,13 +40,12 @@ import pandas as pd
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events
+from journeylib.model.events import Events, Unit
 from journeylib.model.labels import END, OTHER, START
 from journeylib.model.sequences import (
-    clean_sequence,
+    SequenceSpec,
     first_position,
     path_summary,
-    rename_rules,
     renamed,
 )
 from journeylib.model.stages import require_events
@@ -76,13 +76,76 @@ def _require(ev: Events, rules: list[tuple[str, str]], named: Mapping[str, str |
         require_events([(name, (name,))], present, param=param, typos_only=True)
 
 
+@dataclass(frozen=True)
+class PathsSpec(SequenceSpec):
+    """The parameters of :func:`paths`, checked when made."""
+
+    start: str | None = None
+    end: str | None = None
+    steps: int = 5
+    top: int = 20
+    conversion: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        both = self.start is not None and self.end is not None
+        object.__setattr__(self, "steps", whole_number("steps", self.steps, 2 if both else 1))
+        object.__setattr__(self, "top", whole_number("top", self.top, 1))
+
+
+@dataclass(frozen=True)
+class _TreeSpec(SequenceSpec):
+    steps: int = 3
+    top: int = 5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "steps", whole_number("steps", self.steps, 1))
+        object.__setattr__(self, "top", whole_number("top", self.top, 1))
+        anchor = getattr(self, "after", getattr(self, "before", None))
+        if not isinstance(anchor, str) or not anchor:
+            raise ParameterError(_anchor_param(self), anchor, reason="Name the anchor event.")
+
+
+def _anchor_param(spec: SequenceSpec) -> str:
+    return "after" if isinstance(spec, NextStepsSpec) else "before"
+
+
+@dataclass(frozen=True)
+class NextStepsSpec(_TreeSpec):
+    """The parameters of :func:`next_steps`, checked when made."""
+
+    after: str = ""
+
+
+@dataclass(frozen=True)
+class PreviousStepsSpec(_TreeSpec):
+    """The parameters of :func:`previous_steps`, checked when made."""
+
+    before: str = ""
+
+
+@dataclass(frozen=True)
+class StepMatrixSpec(SequenceSpec):
+    """The parameters of :func:`step_matrix`, checked when made."""
+
+    anchor: str | None = None
+    steps: int = 5
+    before: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "steps", whole_number("steps", self.steps, 1))
+        object.__setattr__(self, "before", whole_number("before", self.before, 0))
+
+
 def paths(
     ev: Events,
     start: str | None = None,
     end: str | None = None,
     steps: int = 5,
     *,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
     top: int = 20,
@@ -117,26 +180,17 @@ def paths(
     >>> r.table.values.tolist()
     [['home > view', 2, 2, 0.6666666666666666, 0.5], ['home', 1, 1, 0.3333333333333333, 0.0]]
     """
-    steps = whole_number("steps", steps, 2 if start is not None and end is not None else 1)
-    top = whole_number("top", top, 1)
-    rules = rename_rules(rename)
-    seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
+    spec = PathsSpec(unit, collapse_repeats, rename, start, end, steps, top, conversion)
+    steps, top, rules = spec.steps, spec.top, spec.rules
+    seq = spec.sequence(ev)
     _require(ev, rules, {"start": start, "end": end, "conversion": conversion})
     summary = path_summary(seq, start, end, steps, top, conversion)
     frame = ev.engine.run(summary, what="the paths")
     table = _path_table(frame, conversion is not None)
-    params = {
-        "start": start,
-        "end": end,
-        "steps": steps,
-        "unit": unit,
-        "collapse_repeats": collapse_repeats,
-        "rename": dict(rules),
-        "top": top,
-        "conversion": conversion,
-    }
     title = "Paths" + (f" from {start}" if start else "") + (f" to {end}" if end else "")
-    return Result(title, table, SQL.of(summary), params, draw=lazy_chart("paths", "sankey_chart"))
+    return Result(
+        title, table, SQL.of(summary), spec.params(), draw=lazy_chart("paths", "sankey_chart")
+    )
 
 
 def _path_table(frame: pd.DataFrame, with_conversion: bool) -> pd.DataFrame:
@@ -161,7 +215,7 @@ def next_steps(
     steps: int = 3,
     top: int = 5,
     *,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
 ) -> Result:
@@ -186,7 +240,8 @@ def next_steps(
     >>> r.table[["step", "event", "parent", "users"]].values.tolist()
     [[0, 'home', None, 2], [1, 'view', 'home', 2], [2, 'buy', 'view', 1], [2, '(end)', 'view', 1]]
     """
-    return _tree(ev, after, steps, top, 1, unit, collapse_repeats, rename)
+    spec = NextStepsSpec(unit, collapse_repeats, rename, steps=steps, top=top, after=after)
+    return _tree(ev, spec, after, 1)
 
 
 def previous_steps(
@@ -195,7 +250,7 @@ def previous_steps(
     steps: int = 3,
     top: int = 5,
     *,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
 ) -> Result:
@@ -217,40 +272,24 @@ def previous_steps(
     >>> r.table[["step", "event", "parent", "users"]].values.tolist()
     [[0, 'buy', None, 2], [-1, 'view', 'buy', 2], [-2, 'home', 'view', 1], [-2, '(start)', 'view', 1]]
     """
-    return _tree(ev, before, steps, top, -1, unit, collapse_repeats, rename)
+    spec = PreviousStepsSpec(unit, collapse_repeats, rename, steps=steps, top=top, before=before)
+    return _tree(ev, spec, before, -1)
 
 
 def _tree(
-    ev: Events,
-    anchor: str,
-    steps: int,
-    top: int,
-    direction: int,
-    unit: str,
-    collapse_repeats: bool,
-    rename: Mapping[str, str] | None,
+    ev: Events, spec: NextStepsSpec | PreviousStepsSpec, anchor: str, direction: int
 ) -> Result:
     param = "after" if direction > 0 else "before"
-    steps = whole_number("steps", steps, 1)
-    top = whole_number("top", top, 1)
-    rules = rename_rules(rename)
-    if anchor is None:
-        raise ParameterError(param, anchor, reason="Name the anchor event.")
-    seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
+    steps, top, rules = spec.steps, spec.top, spec.rules
+    seq = spec.sequence(ev)
     _require(ev, rules, {param: anchor})
     tree = _tree_summary(seq, anchor, steps, top, direction)
     frame = ev.engine.run(tree, what="the path exploration")
     table = _tree_table(frame, direction)
-    params = {
-        param: anchor,
-        "steps": steps,
-        "top": top,
-        "unit": unit,
-        "collapse_repeats": collapse_repeats,
-        "rename": dict(rules),
-    }
     title = f"Next steps after {anchor}" if direction > 0 else f"Previous steps before {anchor}"
-    return Result(title, table, SQL.of(tree), params, draw=lazy_chart("paths", "sankey_chart"))
+    return Result(
+        title, table, SQL.of(tree), spec.params(), draw=lazy_chart("paths", "sankey_chart")
+    )
 
 
 def _tree_summary(seq: ir.Table, anchor: str, steps: int, top: int, direction: int) -> ir.Table:
@@ -335,7 +374,7 @@ def step_matrix(
     steps: int = 5,
     before: int = 0,
     *,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
 ) -> Result:
@@ -363,14 +402,14 @@ def step_matrix(
     >>> r.table.values.tolist()
     [[1, 'home', 2, 1.0], [2, 'buy', 1, 0.5], [2, 'view', 1, 0.5], [3, 'view', 1, 0.5], [3, '(end)', 1, 0.5]]
     """
-    steps = whole_number("steps", steps, 1)
-    before = whole_number("before", before, 0)
+    spec = StepMatrixSpec(unit, collapse_repeats, rename, anchor, steps, before)
+    steps, before = spec.steps, spec.before
     if anchor is None and before:
         raise ParameterError(
             "before", before, reason="Steps before need an anchor event (anchor=...)."
         )
-    rules = rename_rules(rename)
-    seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules))
+    rules = spec.rules
+    seq = spec.sequence(ev)
     _require(ev, rules, {"anchor": anchor})
     low = -before if anchor is not None else 1
     counts = _matrix_counts(seq, anchor, steps, low)
@@ -384,20 +423,12 @@ def step_matrix(
     if len(wide):
         wide = wide.reset_index()
         wide.columns = [str(c) for c in wide.columns]
-    params = {
-        "anchor": anchor,
-        "steps": steps,
-        "before": before,
-        "unit": unit,
-        "collapse_repeats": collapse_repeats,
-        "rename": dict(rules),
-    }
     title = f"Step matrix around {anchor}" if anchor else "Step matrix"
     return Result(
         title,
         table,
         SQL.of(counts),
-        params,
+        spec.params(),
         draw=lazy_chart("paths", "step_matrix_chart"),
         extras={"matrix": wide},
     )

@@ -21,6 +21,7 @@ import pandas as pd
 
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.spec import check_value
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
@@ -81,6 +82,7 @@ def personas(
     >>> p.table.description.iloc[0]
     'reach purchase 2.0x as often; mostly Email (100%); most get as far as purchase'
     """
+    check_value("members", members, bool)
     k = whole_number("k", k, 2, 12)
     whole_number("channels", channels)
     restarts = whole_number("restarts", restarts)

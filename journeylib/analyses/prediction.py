@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -28,8 +30,8 @@ from journeylib.core.durations import epoch_parts
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events
-from journeylib.model.sequences import clean_sequence
+from journeylib.model.events import Events, Unit
+from journeylib.model.sequences import SequenceSpec
 from journeylib.model.stages import Stages
 
 EXIT = "(exit)"
@@ -37,6 +39,23 @@ MAX_ORDER = 4
 COLUMNS = ["context", "rank", "next_event", "probability", "observations"]
 
 Context = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PredictionSpec(SequenceSpec):
+    """The parameters of :func:`predict_next`, checked when made."""
+
+    history: tuple[str, ...] | None = None
+    user: str | None = None
+    order: int = 2
+    top: int = 5
+    holdout: float = 0.2
+    min_count: int = 5
+    stages: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        whole_number("order", self.order, 1, MAX_ORDER)
 
 
 def predict_next(
@@ -48,7 +67,7 @@ def predict_next(
     top: int = 5,
     holdout: float = 0.2,
     min_count: int = 5,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = True,
     rename: Mapping[str, str] | None = None,
     stages: Stages | None = None,
@@ -76,7 +95,18 @@ def predict_next(
     >>> p.table[["next_event", "probability"]].values.tolist()
     [['(exit)', 0.5], ['buy', 0.5]]
     """
-    whole_number("order", order, 1, MAX_ORDER)
+    spec = PredictionSpec(
+        unit,
+        collapse_repeats,
+        rename,
+        history=None if history is None else tuple(history),
+        user=user,
+        order=order,
+        top=top,
+        holdout=holdout,
+        min_count=min_count,
+        stages=stages.spec() if isinstance(stages, Stages) else None,
+    )
     if not 0.0 <= holdout < 1.0:
         raise ParameterError("holdout", holdout, reason="Give the held-out share, 0 <= h < 1.")
     if history is not None and user is not None:
@@ -85,7 +115,7 @@ def predict_next(
         if not isinstance(stages, Stages):
             raise ParameterError("stages", stages, reason="Give jl.Stages.")
         ev = stages.relabel(ev)
-    seq = clean_sequence(ev, unit=unit, collapse_repeats=collapse_repeats, rename=rename)
+    seq = spec.sequence(ev)
     counts_expr = _transition_counts(seq, order, holdout, ev.table.event_time)
     counts = ev.engine.run(counts_expr, what="counting next steps")
     model = _Model(counts[counts.train], order, min_count)
@@ -101,23 +131,13 @@ def predict_next(
     ]
     table = pd.DataFrame(rows, columns=COLUMNS)
     evaluation = model.evaluate(counts[~counts.train])
-    params = {
-        "history": list(history) if history is not None else None,
-        "user": user,
-        "order": order,
-        "top": top,
-        "holdout": holdout,
-        "min_count": min_count,
-        "unit": unit,
-        "collapse_repeats": collapse_repeats,
-        "rename": dict(rename or {}),
-        "stages": stages.spec() if stages is not None else None,
-    }
+    if history is not None:
+        spec = replace(spec, history=tuple(history))
     return Result(
         "Likely next steps",
         table,
         SQL.of(counts_expr),
-        params,
+        spec.params(),
         draw=lazy_chart("prediction", "next_steps_chart"),
         extras={"evaluation": evaluation},
     )

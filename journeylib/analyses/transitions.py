@@ -18,18 +18,19 @@ transitions out of the source (the edges out of a node sum to 1),
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.core.durations import elapsed_between, elapsed_seconds, epoch_us, microsecond_parts
-from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.errors import whole_number
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
-from journeylib.model.events import Events
+from journeylib.model.events import Events, Unit
 from journeylib.model.labels import END, START
-from journeylib.model.sequences import rename_rules, sequence_rows
+from journeylib.model.sequences import SequenceSpec, sequence_rows
 
 #: the stable columns of the transition table
 COLUMNS = [
@@ -46,10 +47,23 @@ COLUMNS = [
 QUANTILES = {"median_seconds": 0.5, "p95_seconds": 0.95}
 
 
+@dataclass(frozen=True)
+class TransitionsSpec(SequenceSpec):
+    """The parameters of :func:`transitions`, checked when made (repeats kept by default)."""
+
+    collapse_repeats: bool = False
+    min_count: int = 1
+    endpoints: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "min_count", whole_number("min_count", self.min_count, 1))
+
+
 def transitions(
     ev: Events,
     *,
-    unit: str = "user",
+    unit: Unit = "user",
     collapse_repeats: bool = False,
     rename: Mapping[str, str] | None = None,
     min_count: int = 1,
@@ -78,12 +92,10 @@ def transitions(
     >>> r.table[["source", "target", "count", "probability_out", "median_seconds"]].values.tolist()
     [['home', 'buy', 1, 0.5, 30.0], ['home', 'view', 1, 0.5, 60.0], ['view', 'buy', 1, 1.0, 120.0]]
     """
-    min_count = whole_number("min_count", min_count, 1)
-    if not isinstance(endpoints, bool):
-        raise ParameterError("endpoints", endpoints, allowed=[True, False])
-    rules = rename_rules(rename)
+    spec = TransitionsSpec(unit, collapse_repeats, rename, min_count, endpoints)
+    min_count = spec.min_count
     rows, order = sequence_rows(
-        ev, unit=unit, collapse_repeats=collapse_repeats, rename=dict(rules)
+        ev, unit=spec.unit, collapse_repeats=spec.collapse_repeats, rename=spec.rename
     )
     query = _graph_and_nodes(
         _stepped(rows, order, ev.engine.name), min_count=min_count, endpoints=endpoints
@@ -99,18 +111,11 @@ def transitions(
         else pd.DataFrame(columns=["source"])
     )
     matrix.columns = [str(c) for c in matrix.columns]
-    params = {
-        "unit": unit,
-        "collapse_repeats": collapse_repeats,
-        "rename": dict(rules),
-        "min_count": min_count,
-        "endpoints": endpoints,
-    }
     return Result(
         "Transitions",
         table,
         SQL.of(query),
-        params,
+        spec.params(),
         draw=lazy_chart("paths", "transition_matrix_chart"),
         extras={"nodes": nodes, "matrix": matrix},
         views={"graph": lazy_chart("paths", "transition_graph_chart")},

@@ -12,6 +12,7 @@ from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
+from journeylib.model.levels import Mode
 from journeylib.model.stages import Stages
 from journeylib.model.statistics import two_proportion_p
 
@@ -20,7 +21,7 @@ def compare_funnels(
     segments: Mapping[str, Events],
     steps: Sequence[str] | Stages,
     within: Duration = "7d",
-    mode: str = "ordered",
+    mode: Mode = "ordered",
 ) -> Result:
     """Two or more segments' funnels side by side, each tested against the first.
 

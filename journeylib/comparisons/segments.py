@@ -36,6 +36,7 @@ from journeylib.display.result import Result
 from journeylib.model.cohorts import PERIODS, cohort_members, retention_grid
 from journeylib.model.events import Events
 from journeylib.model.labels import OTHER
+from journeylib.model.levels import Mode
 from journeylib.model.sequences import clean_sequence, path_summary
 from journeylib.model.stages import FIVE_STAGE, Stages, require_events
 from journeylib.model.statistics import two_proportion_p
@@ -64,7 +65,7 @@ def compare_segments(
     *,
     steps: Sequence[str] | Stages | None = None,
     within: Duration = "7d",
-    mode: str = "ordered",
+    mode: Mode = "ordered",
     paths_from: str | None = None,
     path_steps: int = 3,
     top_paths: int = 10,

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, TypeAlias, cast
+from typing import Any, Literal, TypeAlias, cast, get_args
 
 import ibis
 import ibis.expr.types as ir
@@ -21,6 +21,10 @@ from journeylib.core.engine import Engine
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.schema import EVENT_COLUMNS
 from journeylib.core.sql import json_path
+
+#: what an analysis counts: people (``user_id``) or their sessions (``session_id``)
+Unit = Literal["user", "session"]
+UNITS: tuple[str, ...] = get_args(Unit)
 
 Predicate: TypeAlias = "ir.BooleanValue | Callable[[ir.Table], ir.BooleanValue]"
 

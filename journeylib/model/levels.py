@@ -35,27 +35,55 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal, get_args
 
 import ibis
 import ibis.expr.types as ir
 
 from journeylib.core.durations import Duration, interval, parse_duration
 from journeylib.core.errors import ParameterError
-from journeylib.model.events import Events
+from journeylib.core.spec import Spec
+from journeylib.model.events import Events, Unit
 from journeylib.model.rules import EventRule
 from journeylib.model.stages import Stages, require_events
 
-MODES = ("ordered", "strict", "strict_increase", "unordered")
-
-
+Mode = Literal["ordered", "strict", "strict_increase", "unordered"]
+WindowFrom = Literal["entry", "previous_step"]
+MODES: tuple[str, ...] = get_args(Mode)
+WINDOW_FROM: tuple[str, ...] = get_args(WindowFrom)
 #: whose value a breakdown takes: the best attempt's entry, its last step, or step N
 BY_VALUES = ("first", "last", "step:N")
 
 
-WINDOW_FROM = ("entry", "previous_step")
+@dataclass(frozen=True)
+class StepsSpec(Spec):
+    """What every funnel-family analysis is asked: its steps, window, mode, unit and window start.
 
+    >>> StepsSpec(("view", "buy"), "1d", unit="session").params()["unit"]
+    'session'
+    >>> StepsSpec(("view", "buy"), "1d", window_from="previous")
+    Traceback (most recent call last):
+    journeylib.core.errors.ParameterError: Invalid value 'previous' for parameter 'window_from'. Allowed values: entry, previous_step. Did you mean 'previous_step'?
+    """
 
-UNITS = ("user", "session")
+    steps: tuple[str, ...]
+    within: Duration
+    mode: Mode = "ordered"
+    unit: Unit = "user"
+    window_from: WindowFrom = "entry"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.mode == "unordered" and self.window_from != "entry":
+            raise ParameterError(
+                "window_from", self.window_from, reason="An unordered funnel has one window."
+            )
+        self.window  # noqa: B018 (checks the duration)
+
+    @property
+    def window(self) -> timedelta:
+        """``within`` as a timedelta."""
+        return parse_duration(self.within, param="within")
 
 
 def count_column(unit: str) -> str:
@@ -87,21 +115,13 @@ def step_rules(steps: Sequence[str] | Stages) -> list[tuple[str, EventRule]]:
     return pairs
 
 
-def check_options(mode: str, unit: str, window_from: str) -> None:
-    """A ParameterError for a mode, unit or window start the funnels do not know.
+def check_by_value(by_value: str, size: int) -> None:
+    """A ParameterError unless ``by_value`` is ``first``, ``last`` or ``step:N`` of ``size`` steps.
 
-    >>> check_options("ordered", "user", "entry")
+    >>> check_by_value("step:2", 3)
     """
-    if mode not in MODES:
-        raise ParameterError("mode", mode, allowed=MODES)
-    if unit not in UNITS:
-        raise ParameterError("unit", unit, allowed=UNITS)
-    if window_from not in WINDOW_FROM:
-        raise ParameterError("window_from", window_from, allowed=WINDOW_FROM)
-    if mode == "unordered" and window_from != "entry":
-        raise ParameterError(
-            "window_from", window_from, reason="An unordered funnel has one window."
-        )
+    if by_value not in BY_VALUES[:2]:
+        _step_number(by_value, size)
 
 
 def require_steps(ev: Events, pairs: Sequence[tuple[str, EventRule]], param: str = "steps") -> None:

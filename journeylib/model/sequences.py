@@ -11,16 +11,47 @@ next-step prediction and segment comparisons all read it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
 from journeylib.core.errors import ParameterError
+from journeylib.core.spec import Spec
 from journeylib.core.sql import regex_error
-from journeylib.model.events import Events
+from journeylib.model.events import UNITS, Events, Unit
 from journeylib.model.labels import ELLIPSIS, OTHER, SEPARATOR
 
-UNITS = ("user", "session")
+
+@dataclass(frozen=True)
+class SequenceSpec(Spec):
+    """How each unit's sequence is cleaned: the unit, repeats collapsed, names renamed.
+
+    The analyses over sequences (paths, trees, step matrices, transitions,
+    next-step prediction) extend it with their own parameters.
+
+    >>> SequenceSpec(rename={"^view_": "view"}).params()
+    {'unit': 'user', 'collapse_repeats': True, 'rename': {'^view_': 'view'}}
+    """
+
+    unit: Unit = "user"
+    collapse_repeats: bool = True
+    rename: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "rename", dict(rename_rules(self.rename)))
+
+    @property
+    def rules(self) -> list[tuple[str, str]]:
+        """The checked rename rules, (pattern, group) in order."""
+        return list((self.rename or {}).items())
+
+    def sequence(self, ev: Events) -> ir.Table:
+        """Each unit's cleaned sequence under this spec (:func:`clean_sequence`)."""
+        return clean_sequence(
+            ev, unit=self.unit, collapse_repeats=self.collapse_repeats, rename=self.rename
+        )
 
 
 def clean_sequence(

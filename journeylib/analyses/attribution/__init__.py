@@ -43,7 +43,10 @@ from journeylib.analyses.attribution.journeys import DIRECT, Journeys
 from journeylib.analyses.attribution.markov import MAX_ORDER, check_order, markov_credit
 from journeylib.analyses.attribution.shapley import dividends
 from journeylib.analyses.attribution.touchpoints import (
+    Count,
     PathOptions,
+    Touchpoint,
+    Transform,
     journey_touches,
     path_summary,
     time_decay,
@@ -104,10 +107,10 @@ def attribution(
     milestones: Sequence[str] = MILESTONES,
     max_coalition_size: int | None = None,
     direct: Sequence[str] = DIRECT_CHANNELS,
-    touchpoint: str = "session",
+    touchpoint: Touchpoint = "session",
     lookback_steps: int | None = None,
-    count: str = "every",
-    transform: str = "unique",
+    count: Count = "every",
+    transform: Transform = "unique",
     max_steps: int | None = None,
     drop_direct: bool = False,
     bootstrap: int = 0,
@@ -350,7 +353,7 @@ def bootstrap_shares(
     options: Options,
     resamples: int,
     seed: int = 0,
-    transform: str = "unique",
+    transform: Transform = "unique",
 ) -> pd.DataFrame:
     """95% percentile intervals of each model's shares over journeys resampled with replacement.
 

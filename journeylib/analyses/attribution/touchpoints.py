@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal, get_args
 
 import ibis
 import ibis.expr.types as ir
@@ -38,36 +39,35 @@ from journeylib.analyses.attribution.heuristics import DIRECT_CHANNELS
 from journeylib.analyses.attribution.journeys import DIRECT
 from journeylib.core.durations import elapsed_seconds, interval
 from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.spec import Spec
 from journeylib.model.events import Events
 from journeylib.model.touchpoints import TOUCHPOINTS, touchpoints
 
-TRANSFORMS = ("unique", "exposure", "first", "frequency")
+Transform = Literal["unique", "exposure", "first", "frequency"]
+Count = Literal["every", "first"]
+Touchpoint = Literal["session", "event"]
+TRANSFORMS: tuple[str, ...] = get_args(Transform)
 #: which conversion events are journeys: every one, or each person's first
-COUNTS = ("every", "first")
+COUNTS: tuple[str, ...] = get_args(Count)
 JOURNEY_KEYS = ("user_id", "journey")
 
 
 @dataclass(frozen=True)
-class PathOptions:
+class PathOptions(Spec):
     """How touches become a journey's path (see the module docstring)."""
 
     conversion: tuple[str, ...] = ("purchase",)
-    count: str = "every"
+    count: Count = "every"
     lookback: timedelta | None = timedelta(days=30)
-    touchpoint: str = "session"
+    touchpoint: Touchpoint = "session"
     lookback_steps: int | None = None
     drop_direct: bool = False
     direct: tuple[str, ...] = DIRECT_CHANNELS
-    transform: str = "unique"
+    transform: Transform = "unique"
     max_steps: int | None = None
 
     def __post_init__(self) -> None:
-        if self.touchpoint not in TOUCHPOINTS:
-            raise ParameterError("touchpoint", self.touchpoint, allowed=TOUCHPOINTS)
-        if self.count not in COUNTS:
-            raise ParameterError("count", self.count, allowed=COUNTS)
-        if self.transform not in TRANSFORMS:
-            raise ParameterError("transform", self.transform, allowed=TRANSFORMS)
+        super().__post_init__()
         for name in ("lookback_steps", "max_steps"):
             if getattr(self, name) is not None:
                 whole_number(name, getattr(self, name))

@@ -1,0 +1,156 @@
+"""Every public analysis refuses a bad value of each enumerated parameter with a ParameterError
+that names the parameter, lists the allowed values and suggests the closest (issue #28).
+
+A bad value is a near miss ("users" for "user", "previous" for "previous_step"),
+the kind that used to pass silently and mean the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+from oracles import BASE
+from oracles import events as canonical
+
+import journeylib as jl
+
+STEPS = ["view", "cart", "buy"]
+
+
+@pytest.fixture(scope="module")
+def ev() -> jl.Events:
+    rows = []
+    for i, user in enumerate(["a", "b", "c", "d"]):
+        for k, name in enumerate([*STEPS, "purchase"][: 2 + i % 3]):
+            rows.append(
+                {
+                    "user_id": user,
+                    "session_id": f"{user}-1",
+                    "event_time": BASE + pd.Timedelta(hours=i, minutes=5 * k),
+                    "event_name": name,
+                    "channel": "Email" if k == 0 else None,
+                }
+            )
+    return canonical(rows)
+
+
+STAGES = jl.Stages({"look": ["view"], "want": ["cart"], "purchase": ["buy"]})
+
+#: (analysis, how to call it with one keyword changed, parameter, bad value, suggestion)
+CASES: list[tuple[str, Callable[..., object], str, object, str | None]] = []
+
+
+def case(name: str, call: Callable[..., object], param: str, bad: object, near: str | None):
+    CASES.append((name, call, param, bad, near))
+
+
+for param, bad, near in [
+    ("mode", "orderd", "ordered"),
+    ("unit", "users", "user"),
+    ("window_from", "previous", "previous_step"),
+]:
+    case("funnel", lambda ev, **kw: jl.funnel(ev, STEPS, "1d", **kw), param, bad, near)
+    case(
+        "time_to_convert",
+        lambda ev, **kw: jl.time_to_convert(ev, STEPS, "1d", **kw),
+        param,
+        bad,
+        near,
+    )
+    case(
+        "trended_funnel",
+        lambda ev, **kw: jl.trended_funnel(ev, STEPS, "1d", **kw),
+        param,
+        bad,
+        near,
+    )
+case("funnel", lambda ev, **kw: jl.funnel(ev, STEPS, "1d", **kw), "by_value", "firstt", "first")
+case(
+    "trended_funnel", lambda ev, **kw: jl.trended_funnel(ev, STEPS, **kw), "every", "weeks", "week"
+)
+case(
+    "compare_funnels",
+    lambda ev, **kw: jl.compare_funnels({"a": ev, "b": ev}, STEPS, "1d", **kw),
+    "mode",
+    "strict_increasing",
+    "strict_increase",
+)
+for name in ("paths", "step_matrix", "transitions", "predict_next"):
+    case(
+        name, lambda ev, name=name, **kw: getattr(jl, name)(ev, **kw), "unit", "sessions", "session"
+    )
+    case(
+        name,
+        lambda ev, name=name, **kw: getattr(jl, name)(ev, **kw),
+        "collapse_repeats",
+        "yes",
+        None,
+    )
+for name in ("next_steps", "previous_steps"):
+    case(
+        name, lambda ev, name=name, **kw: getattr(jl, name)(ev, "cart", **kw), "unit", "usr", "user"
+    )
+case("transitions", lambda ev, **kw: jl.transitions(ev, **kw), "endpoints", "no", None)
+for param, bad, near in [
+    ("period", "weeks", "week"),
+    ("kind", "nday", "n_day"),
+    ("cohort", "firsts", "first"),
+    ("rolling", "true", None),
+    ("revenue", 1, None),
+    ("with_names", "no", None),
+]:
+    case("retention", lambda ev, **kw: jl.retention(ev, **kw), param, bad, near)
+case(
+    "journey_map",
+    lambda ev, **kw: jl.journey_map(ev, STAGES, key_events=[], **kw),
+    "purchase_stage",
+    "purchas",
+    "purchase",
+)
+case(
+    "compare_segments",
+    lambda ev, **kw: jl.compare_segments(ev, {"a": ev, "b": ev}, steps=STEPS, **kw),
+    "mode",
+    "unorderd",
+    "unordered",
+)
+case(
+    "compare_segments",
+    lambda ev, **kw: jl.compare_segments(ev, {"a": ev, "b": ev}, steps=STEPS, **kw),
+    "retention_period",
+    "months",
+    "month",
+)
+case("personas", lambda ev, **kw: jl.personas(ev, STAGES, **kw), "members", "all", None)
+for param, bad, near in [
+    ("touchpoint", "sessions", "session"),
+    ("count", "everyone", "every"),
+    ("transform", "uniq", "unique"),
+    ("drop_direct", "yes", None),
+    ("models", ["last_touchh"], "last_touch"),
+]:
+    case(
+        "attribution",
+        lambda ev, **kw: jl.attribution(ev, conversion="buy", **kw),
+        param,
+        bad,
+        near,
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "param", "bad", "near"),
+    [pytest.param(c, p, b, n, id=f"{name}-{p}") for name, c, p, b, n in CASES],
+)
+def test_a_bad_value_is_a_parameter_error_naming_the_allowed_values(
+    ev: jl.Events, call: Callable[..., object], param: str, bad: object, near: str | None
+) -> None:
+    with pytest.raises(jl.ParameterError) as caught:
+        call(ev, **{param: bad})
+    error = caught.value
+    assert error.param == param
+    assert error.allowed, str(error)
+    if near is not None:
+        assert error.suggestion == near, str(error)
