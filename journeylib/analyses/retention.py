@@ -43,19 +43,20 @@ only the overall rows and the labels are added here, in pandas.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.spec import Spec, check_value
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.cohorts import (
-    COHORTS,
-    KINDS,
     MAX_PERIODS,
-    PERIODS,
+    Cohort,
+    Kind,
+    Period,
     retention_grid,
 )
 from journeylib.model.events import Events
@@ -74,12 +75,12 @@ def retention(
     ev: Events,
     start: str | Sequence[str] | Stages | None = None,
     returning: str | Sequence[str] | Stages | None = None,
-    period: str = "week",
-    kind: str = "n_day",
+    period: Period = "week",
+    kind: Kind = "n_day",
     *,
     periods: int = 8,
     rolling: bool = False,
-    cohort: str = "first",
+    cohort: Cohort = "first",
     by: str | None = None,
     revenue: bool = False,
     with_names: bool = False,
@@ -116,9 +117,12 @@ def retention(
     >>> r.table[["cohort", "period", "users", "rate", "complete"]].values.tolist()
     [['2024-01-01', 0, 2, 1.0, True], ['2024-01-01', 1, 1, 0.5, True], ['2024-01-01', 2, 1, 0.5, True], ['2024-01-02', 0, 1, 1.0, True], ['2024-01-02', 1, 0, 0.0, True], ['2024-01-02', 2, 1, 1.0, False], ['overall', 0, 3, 1.0, True], ['overall', 1, 1, 0.3333333333333333, True], ['overall', 2, 1, 0.5, True]]
     """
-    _check(period, kind, periods, rolling, cohort, revenue, with_names)
     starts = _event_names(start, "start")
     returns = _event_names(returning, "returning")
+    spec = RetentionSpec(
+        _param(starts), _param(returns), period, kind, periods, rolling, cohort, by, revenue
+    )
+    check_value("with_names", with_names, bool)
     _require(ev, start, starts, returns)
     by_value = _by_value(ev, by) if by is not None else None
     grid = retention_grid(
@@ -135,17 +139,6 @@ def retention(
     )
     frame = ev.engine.run(grid, what="the retention")
     table = _table(frame, by, period, periods, revenue, with_names)
-    params: dict[str, Any] = {
-        "start": _param(starts),
-        "returning": _param(returns),
-        "period": period,
-        "kind": kind,
-        "periods": periods,
-        "rolling": rolling,
-        "cohort": cohort,
-        "by": by,
-        "revenue": revenue,
-    }
     what = "Unbounded retention" if kind == "unbounded" else "Retention"
     window = f"rolling {period}" if rolling else period
     name = f"{what} by {window}" + (f", cohorts by {by}" if by else "")
@@ -153,32 +146,37 @@ def retention(
         name,
         table,
         SQL.of(grid),
-        params,
+        spec.params(),
         draw=lazy_chart("retention", "heatmap_chart"),
         extras={"matrix": _matrix(table)},
         views={"curve": lazy_chart("retention", "curve_chart")},
     )
 
 
-def _check(
-    period: str,
-    kind: str,
-    periods: int,
-    rolling: bool,
-    cohort: str,
-    revenue: bool,
-    with_names: bool,
-) -> None:
-    if period not in PERIODS:
-        raise ParameterError("period", period, allowed=PERIODS)
-    if kind not in KINDS:
-        raise ParameterError("kind", kind, allowed=KINDS)
-    if cohort not in COHORTS:
-        raise ParameterError("cohort", cohort, allowed=COHORTS)
-    whole_number("periods", periods, 1, MAX_PERIODS)
-    for name, flag in (("rolling", rolling), ("revenue", revenue), ("with_names", with_names)):
-        if not isinstance(flag, bool):
-            raise ParameterError(name, flag, allowed=[True, False])
+@dataclass(frozen=True)
+class RetentionSpec(Spec):
+    """The parameters of :func:`retention`, checked when made.
+
+    ``start`` and ``returning`` are the event names they pick, None for any event.
+
+    >>> RetentionSpec(None, None, period="weeks")
+    Traceback (most recent call last):
+    journeylib.core.errors.ParameterError: Invalid value 'weeks' for parameter 'period'. Allowed values: day, week, month. Did you mean 'week'?
+    """
+
+    start: tuple[str, ...] | None
+    returning: tuple[str, ...] | None
+    period: Period = "week"
+    kind: Kind = "n_day"
+    periods: int = 8
+    rolling: bool = False
+    cohort: Cohort = "first"
+    by: str | None = None
+    revenue: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        whole_number("periods", self.periods, 1, MAX_PERIODS)
 
 
 def _event_names(
@@ -206,8 +204,8 @@ def _rules(events: str | Sequence[str] | Stages | None) -> list[str | EventRule]
     return [events] if isinstance(events, str) else list(events)
 
 
-def _param(pairs: list[tuple[str, tuple[str, ...]]] | None) -> list[str] | None:
-    return None if pairs is None else [e for _, events in pairs for e in events]
+def _param(pairs: list[tuple[str, tuple[str, ...]]] | None) -> tuple[str, ...] | None:
+    return None if pairs is None else tuple(e for _, events in pairs for e in events)
 
 
 def _require(

@@ -12,6 +12,7 @@ cells. Retention reads the grid; segment comparisons read it per segment.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal, get_args
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -22,13 +23,16 @@ from journeylib.core.durations import epoch_us
 from journeylib.model.events import Events
 from journeylib.model.rules import EventRule, picked
 
-PERIODS = ("day", "week", "month")
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[str, ...] = get_args(Period)
 
 
-KINDS = ("n_day", "unbounded")
+Kind = Literal["n_day", "unbounded"]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
-COHORTS = ("first", "recurring")
+Cohort = Literal["first", "recurring"]
+COHORTS: tuple[str, ...] = get_args(Cohort)
 
 
 #: the most periods after period 0 (each is a branch of one CASE expression)
