@@ -21,6 +21,7 @@ The counting happens in the engine; Python only tests the small table of feature
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -28,12 +29,27 @@ import pandas as pd
 
 from journeylib.core.durations import Duration, interval, parse_duration
 from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.features import COLUMNS, feature_counts, odds_table
 from journeylib.model.levels import require_steps, step_rules, unit_levels
 from journeylib.model.stages import Stages, require_stages
+
+
+@dataclass(frozen=True)
+class DriversSpec(Spec):
+    """The parameters of :func:`drivers`, with the step studied resolved."""
+
+    steps: tuple[str, ...]
+    within: Duration
+    step: int
+    columns: tuple[str, ...] = ("channel",)
+    min_support: int = 20
+    top: int = 10
+    alpha: float = 0.05
+    steps_between: float | None = 0.95
 
 
 def drivers(
@@ -110,16 +126,16 @@ def drivers(
         ],
         ignore_index=True,
     )
-    params = {
-        "steps": [label for label, _ in pairs],
-        "within": str(within),
-        "step": studied,
-        "columns": list(columns),
-        "min_support": min_support,
-        "top": top,
-        "alpha": alpha,
-        "steps_between": steps_between,
-    }
+    spec = DriversSpec(
+        tuple(label for label, _ in pairs),
+        within,
+        studied,
+        tuple(columns),
+        min_support,
+        top,
+        alpha,
+        steps_between,
+    )
     label = pairs[studied - 1][0]
     notes: list[str] = []
     if len(between):
@@ -132,7 +148,7 @@ def drivers(
         f"Drivers of reaching {label}",
         table,
         SQL.of(counts),
-        params,
+        spec.params(),
         draw=lazy_chart("drivers", "drivers_chart"),
         extras={"all": every},
         notes=tuple(notes),

@@ -15,12 +15,16 @@ the others *moved on*. For each stage:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import TableNotFound
 
 from journeylib.core.durations import elapsed_seconds
+from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
@@ -29,6 +33,19 @@ from journeylib.model.stage_reach import checked_stages, stage_reach
 from journeylib.model.stages import FIVE_STAGE, Stages
 
 COLUMNS = ["stage_index", "stage", "last_event", "people", "share"]
+
+
+@dataclass(frozen=True)
+class DropOffSpec(Spec):
+    """The parameters of :func:`drop_off`."""
+
+    stages: dict[str, Any]
+    columns: tuple[str, ...] = ("channel",)
+    score_kind: str = "nps"
+    low_score: float = 6.0
+    top: int = 5
+    min_support: int = 20
+    alpha: float = 0.05
 
 
 def drop_off(
@@ -132,15 +149,9 @@ def drop_off(
         "Drop-off by stage",
         table,
         SQL.of(*queries),
-        {
-            "stages": stages.spec(),
-            "columns": list(columns),
-            "score_kind": score_kind,
-            "low_score": low_score,
-            "top": top,
-            "min_support": min_support,
-            "alpha": alpha,
-        },
+        DropOffSpec(
+            stages.spec(), tuple(columns), score_kind, low_score, top, min_support, alpha
+        ).params(),
         draw=lazy_chart("drop_off", "drop_off_chart"),
         extras={"stages": per_stage, "pain_points": pain_points},
     )

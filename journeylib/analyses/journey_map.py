@@ -25,6 +25,8 @@ the shares.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -33,6 +35,7 @@ from ibis.common.exceptions import TableNotFound
 
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError
+from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
@@ -57,6 +60,22 @@ COLUMNS = [
     "revenue",
     "mean_score",
 ]
+
+
+@dataclass(frozen=True)
+class StageOfSpec(Spec):
+    """The parameters of :func:`stage_of`: the stage map, as :meth:`Stages.spec` writes it."""
+
+    stages: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JourneyMapSpec(StageOfSpec):
+    """The parameters of :func:`journey_map`, once the key events are known."""
+
+    key_events: tuple[str, ...] = ()
+    score_kind: str = "nps"
+    purchase_stage: str = "purchase"
 
 
 def journey_map(
@@ -115,12 +134,7 @@ def journey_map(
         "Journey map",
         table,
         SQL.of(cells),
-        {
-            "stages": stages.spec(),
-            "key_events": events,
-            "score_kind": score_kind,
-            "purchase_stage": purchase_stage,
-        },
+        JourneyMapSpec(stages.spec(), tuple(events), score_kind, purchase_stage).params(),
         draw=lazy_chart("journey_map", "journey_map_chart"),
         extras={"stages": totals},
         views={"hourglass": lazy_chart("journey_map", "hourglass_chart")},
@@ -176,12 +190,11 @@ def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     )
     frame = ev.engine.run(joined, what="each person's stage")
     frame.insert(2, "stage", [stages.names[int(i) - 1] for i in frame.stage_index])
-    params = {"stages": stages.spec()}
     return Result(
         "Stage of each person",
         frame,
         SQL.of(joined),
-        params,
+        StageOfSpec(stages.spec()).params(),
         draw=lazy_chart("journey_map", "stage_of_chart"),
     )
 

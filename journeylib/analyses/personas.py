@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -21,7 +23,7 @@ import pandas as pd
 
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError, whole_number
-from journeylib.core.spec import check_value
+from journeylib.core.spec import Spec, check_value
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
@@ -32,6 +34,18 @@ from journeylib.model.touchpoints import touchpoints
 
 #: persona features, in the order of the profile chart (``hours in STAGE`` and channels follow)
 PROFILE = ["converted", "furthest_stage", "sessions"]
+
+
+@dataclass(frozen=True)
+class PersonasSpec(Spec):
+    """The parameters of :func:`personas`, with the conversion stage and the channels shown resolved."""
+
+    stages: dict[str, Any]
+    k: int = 4
+    seed: int = 0
+    conversion_stage: str | None = None
+    channels: tuple[str, ...] = ()
+    restarts: int = 10
 
 
 def personas(
@@ -114,14 +128,7 @@ def personas(
     labels = kmeans(scaled, k, seed, restarts=restarts)
     frame.insert(1, "persona", labels + 1)
     table, profiles = _describe(frame, scaled, names, stages.names, groups, goal)
-    params = {
-        "stages": stages.spec(),
-        "k": k,
-        "seed": seed,
-        "conversion_stage": stages.names[goal - 1],
-        "channels": top,
-        "restarts": restarts,
-    }
+    spec = PersonasSpec(stages.spec(), k, seed, stages.names[goal - 1], tuple(top), restarts)
     extras = {"profiles": profiles}
     if members:
         readable = {f"hours_{s}": f"hours_{name}" for s, name in enumerate(stages.names, start=1)}
@@ -131,7 +138,7 @@ def personas(
         f"{k} personas",
         table,
         SQL.of(query),
-        params,
+        spec.params(),
         draw=lazy_chart("personas", "personas_chart"),
         extras=extras,
     )
