@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -12,9 +13,16 @@ from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
-from journeylib.model.levels import Mode
+from journeylib.model.levels import Mode, StepsSpec
 from journeylib.model.stages import Stages
 from journeylib.model.statistics import two_proportion_p
+
+
+@dataclass(frozen=True)
+class CompareFunnelsSpec(StepsSpec):
+    """The parameters of :func:`compare_funnels`: the funnel's, and the segments' labels."""
+
+    segments: tuple[str, ...] = ()
 
 
 def compare_funnels(
@@ -69,12 +77,9 @@ def compare_funnels(
         "Funnel by segment",
         pd.concat(frames, ignore_index=True),
         SQL(sql),
-        {
-            "segments": list(runs),
-            "steps": runs[next(iter(runs))].params["steps"],
-            "within": str(within),
-            "mode": mode,
-        },
+        CompareFunnelsSpec(
+            tuple(runs[next(iter(runs))].params["steps"]), within, mode, segments=tuple(runs)
+        ).params(),
         draw=lazy_chart("funnel", "segments_chart"),
     )
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import ibis
 import ibis.expr.types as ir
@@ -31,12 +30,13 @@ import pandas as pd
 from journeylib.analyses.funnels import funnel
 from journeylib.core.durations import Duration
 from journeylib.core.errors import ParameterError, whole_number
+from journeylib.core.spec import check_value
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result
-from journeylib.model.cohorts import PERIODS, cohort_members, retention_grid
+from journeylib.model.cohorts import Period, cohort_members, retention_grid
 from journeylib.model.events import Events
 from journeylib.model.labels import OTHER
-from journeylib.model.levels import Mode
+from journeylib.model.levels import Mode, StepsSpec
 from journeylib.model.sequences import clean_sequence, path_summary
 from journeylib.model.stages import FIVE_STAGE, Stages, require_events
 from journeylib.model.statistics import two_proportion_p
@@ -59,6 +59,24 @@ ANALYSES = ("funnel", "paths", "retention")
 _ALL_PATHS = 2**62
 
 
+@dataclass(frozen=True)
+class CompareSegmentsSpec(StepsSpec):
+    """The parameters of :func:`compare_segments`: the funnel's, the paths' and the retention's.
+
+    ``segments`` is the column or key segmented by, else the labels given.
+    """
+
+    segments: str | tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    paths_from: str | None = None
+    path_steps: int = 3
+    top_paths: int = 10
+    retention_period: Period = "week"
+    retention_periods: int = 8
+    top: int = 5
+    alpha: float = 0.05
+
+
 def compare_segments(
     ev: Events,
     segments: Mapping[str, Events] | str,
@@ -69,7 +87,7 @@ def compare_segments(
     paths_from: str | None = None,
     path_steps: int = 3,
     top_paths: int = 10,
-    retention_period: str = "week",
+    retention_period: Period = "week",
     retention_periods: int = 8,
     top: int = 5,
     alpha: float = 0.05,
@@ -120,8 +138,7 @@ def compare_segments(
     whole_number("top_paths", top_paths)
     whole_number("top", top)
     whole_number("retention_periods", retention_periods, 1, 400)
-    if retention_period not in PERIODS:
-        raise ParameterError("retention_period", retention_period, allowed=PERIODS)
+    check_value("retention_period", retention_period, Period)
     if not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise ParameterError("alpha", alpha, reason="Give a level between 0 and 1, e.g. 0.05.")
     groups, by = segment_events(ev, segments, top=top)
@@ -155,20 +172,20 @@ def compare_segments(
             "retention by segment",
         ],
     )
-    params: dict[str, Any] = {
-        "segments": by if by is not None else labels,
-        "labels": labels,
-        "steps": funnels[labels[0]].params["steps"],
-        "within": str(within),
-        "mode": mode,
-        "paths_from": paths_from,
-        "path_steps": path_steps,
-        "top_paths": top_paths,
-        "retention_period": retention_period,
-        "retention_periods": retention_periods,
-        "top": top,
-        "alpha": alpha,
-    }
+    spec = CompareSegmentsSpec(
+        tuple(funnels[labels[0]].params["steps"]),
+        within,
+        mode,
+        segments=by if by is not None else tuple(labels),
+        labels=tuple(labels),
+        paths_from=paths_from,
+        path_steps=path_steps,
+        top_paths=top_paths,
+        retention_period=retention_period,
+        retention_periods=retention_periods,
+        top=top,
+        alpha=alpha,
+    )
     from journeylib.display.charts.segments import comparison_chart, comparison_view
 
     extras = {name: table[table.analysis == name].reset_index(drop=True) for name in ANALYSES}
@@ -176,7 +193,7 @@ def compare_segments(
         f"Segments compared{f' by {by}' if by else ''}",
         table,
         sql,
-        params,
+        spec.params(),
         draw=comparison_chart,
         extras={**extras, "segments": people},
         views={name: comparison_view(name) for name in ANALYSES},
