@@ -55,6 +55,7 @@ from journeylib.analyses.attribution.touchpoints import (
 )
 from journeylib.core.durations import Duration, parse_duration
 from journeylib.core.errors import DataError, ParameterError, whole_number
+from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
 from journeylib.display.result import Result
 from journeylib.model.events import Events
@@ -176,15 +177,16 @@ def attribution(
     chosen = _models(models, events=isinstance(data, Events))
     orders = _orders(order)
     options = Options(tuple(position_weights), tuple(direct), max_coalition_size, orders)
-    settings: dict[str, Any] = {
-        "models": list(chosen),
-        "order": list(orders) if len(orders) > 1 else orders[0],
-        "position_weights": list(options.shape),
+    common: dict[str, Any] = {
+        "models": tuple(chosen),
+        "order": orders if len(orders) > 1 else orders[0],
+        "position_weights": options.shape,
         "max_coalition_size": max_coalition_size,
-        "direct": list(direct),
+        "direct": tuple(direct),
         "bootstrap": bootstrap,
         "seed": seed,
     }
+    spec = AttributionSpec(**common)
     touch_credits: dict[str, Credit] = {}
     spend: pd.DataFrame | None = None
     if isinstance(data, pd.DataFrame):
@@ -226,18 +228,19 @@ def attribution(
         )
         _refuse_direct_by_default(data, journeys)
         spend = channel_costs(data)
-        settings |= {
-            "conversion": list(paths.conversion),
-            "lookback": str(lookback) if lookback is not None else None,
-            "touchpoint": touchpoint,
-            "lookback_steps": lookback_steps,
-            "count": count,
-            "transform": transform,
-            "max_steps": max_steps,
-            "drop_direct": drop_direct,
-            "half_life": str(half_life),
-            "milestones": list(milestones),
-        }
+        spec = EventAttributionSpec(
+            **common,
+            conversion=paths.conversion,
+            lookback=str(lookback) if lookback is not None else None,
+            touchpoint=touchpoint,
+            lookback_steps=lookback_steps,
+            count=count,
+            transform=transform,
+            max_steps=max_steps,
+            drop_direct=drop_direct,
+            half_life=str(half_life),
+            milestones=tuple(milestones),
+        )
     else:
         raise ParameterError(
             "data",
@@ -269,11 +272,40 @@ def attribution(
         "Attribution",
         table,
         sql,
-        settings,
+        spec.params(),
         draw=charts.comparison_chart,
         extras={"paths": journeys.to_frame(), "checks": checks, **extras},
         views=views,
     )
+
+
+@dataclass(frozen=True)
+class AttributionSpec(Spec):
+    """The parameters of :func:`attribution` that every run has: the models and their settings."""
+
+    models: tuple[str, ...]
+    order: int | tuple[int, ...]
+    position_weights: tuple[float, ...]
+    max_coalition_size: int | None
+    direct: tuple[str, ...]
+    bootstrap: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class EventAttributionSpec(AttributionSpec):
+    """The parameters of :func:`attribution` over events: also how touches become paths."""
+
+    conversion: tuple[str, ...] = ("purchase",)
+    lookback: str | None = "30d"
+    touchpoint: Touchpoint = "session"
+    lookback_steps: int | None = None
+    count: Count = "every"
+    transform: Transform = "unique"
+    max_steps: int | None = None
+    drop_direct: bool = False
+    half_life: str = "7d"
+    milestones: tuple[str, ...] = MILESTONES
 
 
 @dataclass(frozen=True)
