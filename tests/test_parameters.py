@@ -15,6 +15,7 @@ from oracles import BASE
 from oracles import events as canonical
 
 import journeylib as jl
+from journeylib.core.sql import SQL
 
 STEPS = ["view", "cart", "buy"]
 
@@ -154,3 +155,55 @@ def test_a_bad_value_is_a_parameter_error_naming_the_allowed_values(
     assert error.allowed, str(error)
     if near is not None:
         assert error.suggestion == near, str(error)
+
+
+#: one good call of every public analysis over the fixture's events
+CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
+    "funnel": lambda ev: jl.funnel(ev, STEPS, "1d"),
+    "time_to_convert": lambda ev: jl.time_to_convert(ev, STEPS, "1d"),
+    "trended_funnel": lambda ev: jl.trended_funnel(ev, STEPS, "1d"),
+    "compare_funnels": lambda ev: jl.compare_funnels({"a": ev, "b": ev}, STEPS, "1d"),
+    "drivers": lambda ev: jl.drivers(ev, STEPS, "1d", min_support=1),
+    "drop_off": lambda ev: jl.drop_off(ev, STAGES, min_support=1),
+    "paths": lambda ev: jl.paths(ev),
+    "next_steps": lambda ev: jl.next_steps(ev, "view"),
+    "previous_steps": lambda ev: jl.previous_steps(ev, "cart"),
+    "step_matrix": lambda ev: jl.step_matrix(ev),
+    "transitions": lambda ev: jl.transitions(ev),
+    "predict_next": lambda ev: jl.predict_next(ev, ["view"], min_count=1),
+    "retention": lambda ev: jl.retention(ev, period="day"),
+    "journey_map": lambda ev: jl.journey_map(ev, STAGES, key_events=[]),
+    "stage_of": lambda ev: jl.stage_of(ev, STAGES),
+    "personas": lambda ev: jl.personas(ev, STAGES, k=2),
+    "compare_segments": lambda ev: jl.compare_segments(ev, {"a": ev, "b": ev}, steps=STEPS),
+    "attribution": lambda ev: jl.attribution(ev, conversion="buy", models=["last_touch"]),
+}
+
+
+def test_every_public_analysis_is_called_here() -> None:
+    """A new analysis must join CALLS (and CASES for its enumerated parameters)."""
+    others = {"connect", "open", "read_events", "data_quality", "explore"}
+    analyses = {
+        name
+        for name in jl.__all__
+        if callable(getattr(jl, name))
+        and not isinstance(getattr(jl, name), type)
+        and not name.endswith("_widget")
+    } - others
+    assert set(CALLS) == analyses
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_every_result_has_sql_another_dialect_accepts(ev: jl.Events, name: str) -> None:
+    result = CALLS[name](ev)
+    assert isinstance(result.sql, SQL)
+    spark = result.sql.to("spark")
+    assert isinstance(spark, SQL) and str(spark).strip()
+    assert result.params, name
+
+
+def test_attribution_of_a_path_summary_says_no_query_ran() -> None:
+    summary = pd.DataFrame({"path": ["Email > Direct"], "conversions": [1], "nulls": [0]})
+    result = jl.attribution(summary, models=["last_touch"])
+    assert str(result.sql.to("bigquery")) == str(result.sql)
+    assert str(result.sql).startswith("-- no query:")

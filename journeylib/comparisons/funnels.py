@@ -72,11 +72,10 @@ def compare_funnels(
             for x, y in zip(table.users, reference.users, strict=True)
         ]
         frames.append(table)
-    sql = "\n\n".join(f"-- segment {label}\n{run.sql}" for label, run in runs.items())
     return Result(
         "Funnel by segment",
         pd.concat(frames, ignore_index=True),
-        SQL(sql),
+        SQL.combine([run.sql for run in runs.values()], [f"segment {label}" for label in runs]),
         CompareFunnelsSpec(
             tuple(runs[next(iter(runs))].params["steps"]), within, mode, segments=tuple(runs)
         ).params(),

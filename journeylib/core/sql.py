@@ -145,6 +145,8 @@ class SQL(str):
 
     queries: tuple[Any, ...] = ()
     labels: tuple[str, ...] = ()
+    #: no query ran (:meth:`none`)
+    empty: bool = False
 
     @classmethod
     def of(cls, *queries: Any, labels: Sequence[str] = ()) -> SQL:
@@ -187,6 +189,21 @@ class SQL(str):
         text.labels = tuple(labels)
         return text
 
+    @classmethod
+    def none(cls, reason: str) -> SQL:
+        """No query ran (the work was done in Python on data given): a comment saying why.
+
+        It reads the same in every dialect.
+
+        Examples
+        --------
+        >>> print(SQL.none("the models ran on the path summary given").to("spark"))
+        -- no query: the models ran on the path summary given
+        """
+        text = cls(f"-- no query: {reason}")
+        text.empty = True
+        return text
+
     def to(self, dialect: str) -> SQL:
         """The same queries in another dialect: ``spark``, ``bigquery``, ``snowflake``, ``trino``...
 
@@ -194,6 +211,8 @@ class SQL(str):
         cannot take as built for DuckDB (a DuckDB-only time part, or Spark
         without pyspark installed) is translated from DuckDB's SQL by sqlglot.
         """
+        if self.empty and dialect in DIALECTS:
+            return self
         if not self.queries:
             raise ParameterError(
                 "dialect", dialect, reason="This SQL was written by hand, not built from Ibis."

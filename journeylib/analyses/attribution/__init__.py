@@ -201,7 +201,7 @@ def attribution(
             drop_direct=drop_direct,
         )
         journeys = Journeys.from_frame(data)
-        sql = SQL("")
+        sql = SQL.none("the models ran on the path summary given")
     elif isinstance(data, Events):
         names = [conversion] if isinstance(conversion, str) else list(conversion)
         require_events(
