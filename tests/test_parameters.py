@@ -16,6 +16,7 @@ from oracles import events as canonical
 
 import journeylib as jl
 from journeylib.core.sql import SQL
+from journeylib.display.registry import ANALYSES
 
 STEPS = ["view", "cart", "buy"]
 
@@ -180,22 +181,30 @@ CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
 }
 
 
-def test_every_public_analysis_is_called_here() -> None:
-    """A new analysis must join CALLS (and CASES for its enumerated parameters)."""
+def test_every_registered_analysis_is_public_and_called_here() -> None:
+    """The registry lists every public analysis: a new one must join CALLS (and CASES)."""
     others = {"connect", "open", "read_events", "data_quality", "explore"}
-    analyses = {
+    public = {
         name
         for name in jl.__all__
         if callable(getattr(jl, name))
         and not isinstance(getattr(jl, name), type)
         and not name.endswith("_widget")
     } - others
-    assert set(CALLS) == analyses
+    assert set(ANALYSES) == public
+    assert set(CALLS) == set(ANALYSES)
+    assert len({a.slug for a in ANALYSES.values()}) == len(ANALYSES)
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-def test_every_result_has_sql_another_dialect_accepts(ev: jl.Events, name: str) -> None:
+def test_every_result_has_its_slug_columns_and_sql_another_dialect_accepts(
+    ev: jl.Events, name: str
+) -> None:
     result = CALLS[name](ev)
+    declared = ANALYSES[name]
+    assert result.slug == declared.slug
+    assert set(declared.columns) <= set(result.table.columns), result.table.columns
+    assert set(declared.counts) & set(result.table.columns) or not declared.counts
     assert isinstance(result.sql, SQL)
     spark = result.sql.to("spark")
     assert isinstance(spark, SQL) and str(spark).strip()

@@ -31,6 +31,7 @@ from journeylib.core.durations import Duration, interval, parse_duration
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.features import COLUMNS, feature_counts, odds_table
@@ -52,6 +53,7 @@ class DriversSpec(Spec):
     steps_between: float | None = 0.95
 
 
+@analysis(columns=COLUMNS, counts=("converters_with", "droppers_with"))
 def drivers(
     ev: Events,
     steps: Sequence[str] | Stages,

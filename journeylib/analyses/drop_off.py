@@ -26,6 +26,7 @@ from ibis.common.exceptions import TableNotFound
 from journeylib.core.durations import elapsed_seconds
 from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.features import feature_counts, odds_table
@@ -48,6 +49,7 @@ class DropOffSpec(Spec):
     alpha: float = 0.05
 
 
+@analysis(columns=COLUMNS, counts=("people",))
 def drop_off(
     ev: Events,
     stages: Stages = FIVE_STAGE,

@@ -21,6 +21,7 @@ import pandas as pd
 from journeylib.core.durations import Duration, elapsed_seconds, interval
 from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events, Unit
 from journeylib.model.levels import Mode, StepsSpec, WindowFrom, unit_levels
@@ -29,6 +30,7 @@ from journeylib.model.statistics import kaplan_meier, wilson
 COLUMNS = ["seconds", "converted", "censored", "at_risk", "survival", "converted_share"]
 
 
+@analysis(columns=COLUMNS, counts=("converted", "censored", "at_risk"))
 def time_to_convert(
     ev: Events,
     steps: Sequence[str],
@@ -162,6 +164,7 @@ def _counts(
 PERIODS = {"day": "D", "week": "W"}
 
 
+@analysis(counts=("entered", "converted", "in_progress"))
 def trended_funnel(
     ev: Events,
     steps: Sequence[str],

@@ -20,6 +20,7 @@ import pandas as pd
 from journeylib.core.durations import Duration, elapsed_seconds
 from journeylib.core.errors import whole_number
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events, Unit
 from journeylib.model.levels import (
@@ -40,6 +41,7 @@ from journeylib.model.statistics import wilson
 COLUMNS = ["step_index", "step", "users", "conversion_rate", "step_conversion_rate"]
 
 
+@analysis(columns=COLUMNS, counts=("users", "sessions"))
 def funnel(
     ev: Events,
     steps: Sequence[str] | Stages,

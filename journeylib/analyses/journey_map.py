@@ -37,6 +37,7 @@ from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError
 from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.labels import NONE
@@ -78,6 +79,7 @@ class JourneyMapSpec(StageOfSpec):
     purchase_stage: str = "purchase"
 
 
+@analysis(columns=COLUMNS, counts=("people", "reached_next"))
 def journey_map(
     ev: Events,
     stages: Stages = FIVE_STAGE,
@@ -142,6 +144,7 @@ def journey_map(
     )
 
 
+@analysis()
 def stage_of(ev: Events, stages: Stages = FIVE_STAGE) -> Result:
     """Each person's furthest stage, when they reached it, time since, and whether they went back.
 

@@ -39,6 +39,7 @@ import pandas as pd
 
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events, Unit
 from journeylib.model.labels import END, OTHER, START
@@ -139,6 +140,7 @@ class StepMatrixSpec(SequenceSpec):
         object.__setattr__(self, "before", whole_number("before", self.before, 0))
 
 
+@analysis(columns=COLUMNS[:4], counts=("users",))  # conversion_rate only with a conversion
 def paths(
     ev: Events,
     start: str | None = None,
@@ -209,6 +211,7 @@ def _path_table(frame: pd.DataFrame, with_conversion: bool) -> pd.DataFrame:
     return table
 
 
+@analysis(counts=("users",))
 def next_steps(
     ev: Events,
     after: str,
@@ -244,6 +247,7 @@ def next_steps(
     return _tree(ev, spec, after, 1)
 
 
+@analysis(counts=("users",))
 def previous_steps(
     ev: Events,
     before: str,
@@ -368,6 +372,7 @@ def _tree_table(frame: pd.DataFrame, direction: int) -> pd.DataFrame:
     return table
 
 
+@analysis(counts=("users",))
 def step_matrix(
     ev: Events,
     anchor: str | None = None,

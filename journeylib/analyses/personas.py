@@ -25,6 +25,7 @@ from journeylib.core.durations import elapsed_seconds
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.spec import Spec, check_value
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.labels import NONE, OTHER
@@ -48,6 +49,7 @@ class PersonasSpec(Spec):
     restarts: int = 10
 
 
+@analysis(counts=("people",))
 def personas(
     ev: Events,
     stages: Stages = FIVE_STAGE,

@@ -29,6 +29,7 @@ import pandas as pd
 from journeylib.core.durations import epoch_parts
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events, Unit
 from journeylib.model.sequences import SequenceSpec
@@ -58,6 +59,7 @@ class PredictionSpec(SequenceSpec):
         whole_number("order", self.order, 1, MAX_ORDER)
 
 
+@analysis(columns=COLUMNS, counts=("observations",))
 def predict_next(
     ev: Events,
     history: Sequence[str] | None = None,

@@ -51,6 +51,7 @@ import pandas as pd
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.spec import Spec, check_value
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.cohorts import (
     MAX_PERIODS,
@@ -71,6 +72,7 @@ OVERALL = "overall"
 _RESERVED = {*COLUMNS, "complete", "revenue", "period_name"}
 
 
+@analysis(columns=COLUMNS, counts=("cohort_size", "users"))
 def retention(
     ev: Events,
     start: str | Sequence[str] | Stages | None = None,

@@ -27,6 +27,7 @@ import pandas as pd
 from journeylib.core.durations import elapsed_between, elapsed_seconds, epoch_us, microsecond_parts
 from journeylib.core.errors import whole_number
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events, Unit
 from journeylib.model.labels import END, START
@@ -60,6 +61,7 @@ class TransitionsSpec(SequenceSpec):
         object.__setattr__(self, "min_count", whole_number("min_count", self.min_count, 1))
 
 
+@analysis(columns=COLUMNS, counts=("count", "users"))
 def transitions(
     ev: Events,
     *,

@@ -11,6 +11,7 @@ from journeylib.analyses.funnels import funnel
 from journeylib.core.durations import Duration
 from journeylib.core.errors import ParameterError
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result, lazy_chart
 from journeylib.model.events import Events
 from journeylib.model.levels import Mode, StepsSpec
@@ -25,6 +26,7 @@ class CompareFunnelsSpec(StepsSpec):
     segments: tuple[str, ...] = ()
 
 
+@analysis(counts=("users",))
 def compare_funnels(
     segments: Mapping[str, Events],
     steps: Sequence[str] | Stages,

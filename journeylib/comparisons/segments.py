@@ -32,6 +32,7 @@ from journeylib.core.durations import Duration
 from journeylib.core.errors import ParameterError, whole_number
 from journeylib.core.spec import check_value
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result
 from journeylib.model.cohorts import Period, cohort_members, retention_grid
 from journeylib.model.events import Events
@@ -77,6 +78,7 @@ class CompareSegmentsSpec(StepsSpec):
     alpha: float = 0.05
 
 
+@analysis(columns=COLUMNS, counts=("users", "base"))
 def compare_segments(
     ev: Events,
     segments: Mapping[str, Events] | str,

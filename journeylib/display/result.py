@@ -48,6 +48,8 @@ class Result:
     views: Mapping[str, Callable[[Result], alt.TopLevelMixin]] = field(default_factory=dict)
     #: what a reader needs to read the table right: why it is empty, a cap it hit
     notes: tuple[str, ...] = ()
+    #: the analysis's stable key (``funnel``, ``paths``...), set by its registration
+    slug: str = ""
 
     def chart(self) -> alt.TopLevelMixin:
         """The default Altair chart of this result (a table chart when none is defined)."""
@@ -84,6 +86,7 @@ class Result:
             self.params,
             draw=lambda _: draw(self),
             notes=self.notes,
+            slug=f"{self.slug}_{name}" if self.slug else "",
         )
 
     def save(self, path: str | Path) -> Path:
@@ -148,9 +151,10 @@ class Result:
             return f"<p><em>chart unavailable: {html.escape(str(err))}</em></p>"
 
     def to_record(self) -> dict[str, Any]:
-        """A JSON-ready record of the result (name, params, sql, table), for reports."""
+        """A JSON-ready record of the result (name, slug, params, sql, table), for reports."""
         return {
             "name": self.name,
+            "slug": self.slug,
             "params": json.loads(json.dumps(dict(self.params), default=str)),
             "sql": str(self.sql),
             "notes": list(self.notes),

@@ -209,7 +209,7 @@ def _publish(
         if RESULT_MIMETYPE in data:
             record = data[RESULT_MIMETYPE]
             frame = pd.DataFrame(record["table"]["data"], columns=record["table"]["columns"])
-            name = _slug(record["name"], seen)
+            name = _slug(record.get("slug") or record["name"], seen)
             frame.to_csv(tables / f"{name}.csv", index=False)
             frame.to_parquet(tables / f"{name}.parquet", index=False)
             (tables / f"{name}.sql").write_text(record["sql"] + "\n", encoding="utf-8")

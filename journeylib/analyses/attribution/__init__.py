@@ -57,6 +57,7 @@ from journeylib.core.durations import Duration, parse_duration
 from journeylib.core.errors import DataError, ParameterError, whole_number
 from journeylib.core.spec import Spec
 from journeylib.core.sql import SQL
+from journeylib.display.registry import analysis
 from journeylib.display.result import Result
 from journeylib.model.events import Events
 from journeylib.model.stages import require_events
@@ -96,6 +97,7 @@ COLUMNS = ["channel", "model", "conversions", "revenue"]
 TOLERANCE = 1e-9
 
 
+@analysis(columns=COLUMNS)
 def attribution(
     data: Events | pd.DataFrame,
     conversion: str | Sequence[str] = "purchase",
