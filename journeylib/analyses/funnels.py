@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import ibis
@@ -29,6 +28,7 @@ from journeylib.model.levels import (
     WindowFrom,
     check_by_value,
     count_column,
+    listed_windows,
     require_steps,
     step_rules,
     step_windows,
@@ -85,7 +85,7 @@ def funnel(
         mode,
         unit,
         window_from,
-        step_within=None if step_within is None else tuple(_listed(step_within)),
+        step_within=None if step_within is None else tuple(listed_windows(step_within)),
         by=by,
         by_value=by_value,
         exclude=tuple(str(e) for e in ([exclude] if isinstance(exclude, str) else exclude or [])),
@@ -147,10 +147,6 @@ class FunnelSpec(StepsSpec):
         super().__post_init__()
         check_by_value(self.by_value, len(self.steps))
         whole_number("max_groups", self.max_groups)
-
-
-def _listed(windows: Sequence[Duration] | Duration) -> list[Duration]:
-    return [windows] if isinstance(windows, str | timedelta) else list(windows)
 
 
 def _fold_small_groups(ev: Events, levels: ir.Table, by: str, keep: int) -> ir.Table:

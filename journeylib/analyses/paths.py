@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
@@ -96,6 +96,8 @@ class PathsSpec(SequenceSpec):
 
 @dataclass(frozen=True)
 class _TreeSpec(SequenceSpec):
+    #: the field naming the anchor event: ``after`` or ``before``
+    ANCHOR: ClassVar[str]
     steps: int = 3
     top: int = 5
 
@@ -103,19 +105,16 @@ class _TreeSpec(SequenceSpec):
         super().__post_init__()
         object.__setattr__(self, "steps", whole_number("steps", self.steps, 1))
         object.__setattr__(self, "top", whole_number("top", self.top, 1))
-        anchor = getattr(self, "after", getattr(self, "before", None))
+        anchor = getattr(self, self.ANCHOR)
         if not isinstance(anchor, str) or not anchor:
-            raise ParameterError(_anchor_param(self), anchor, reason="Name the anchor event.")
-
-
-def _anchor_param(spec: SequenceSpec) -> str:
-    return "after" if isinstance(spec, NextStepsSpec) else "before"
+            raise ParameterError(self.ANCHOR, anchor, reason="Name the anchor event.")
 
 
 @dataclass(frozen=True)
 class NextStepsSpec(_TreeSpec):
     """The parameters of :func:`next_steps`, checked when made."""
 
+    ANCHOR = "after"
     after: str = ""
 
 
@@ -123,6 +122,7 @@ class NextStepsSpec(_TreeSpec):
 class PreviousStepsSpec(_TreeSpec):
     """The parameters of :func:`previous_steps`, checked when made."""
 
+    ANCHOR = "before"
     before: str = ""
 
 

@@ -78,7 +78,7 @@ class StepsSpec(Spec):
             raise ParameterError(
                 "window_from", self.window_from, reason="An unordered funnel has one window."
             )
-        self.window  # noqa: B018 (checks the duration)
+        parse_duration(self.within, param="within")
 
     @property
     def window(self) -> timedelta:
@@ -130,6 +130,15 @@ def require_steps(ev: Events, pairs: Sequence[tuple[str, EventRule]], param: str
     require_events(names, ev.event_names(), param=param, typos_only=True)
 
 
+def listed_windows(windows: Sequence[Duration] | Duration) -> list[Duration]:
+    """Per-step windows as a list: one window given alone is a list of one.
+
+    >>> listed_windows("1h")
+    ['1h']
+    """
+    return [windows] if isinstance(windows, str | timedelta) else list(windows)
+
+
 def step_windows(
     step_within: Sequence[Duration] | None, size: int, mode: str
 ) -> list[timedelta] | None:
@@ -142,7 +151,7 @@ def step_windows(
     """
     if step_within is None:
         return None
-    listed = [step_within] if isinstance(step_within, str | timedelta) else list(step_within)
+    listed = listed_windows(step_within)
     if mode == "unordered":
         raise ParameterError(
             "step_within", step_within, reason="An unordered funnel has one window."
