@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Literal, TypeAlias, cast, get_args
+from typing import Any, Literal, TypeAlias, cast
 
 import ibis
 import ibis.expr.types as ir
@@ -24,7 +24,6 @@ from journeylib.core.sql import json_path
 
 #: what an analysis counts: people (``user_id``) or their sessions (``session_id``)
 Unit = Literal["user", "session"]
-UNITS: tuple[str, ...] = get_args(Unit)
 
 Predicate: TypeAlias = "ir.BooleanValue | Callable[[ir.Table], ir.BooleanValue]"
 

@@ -50,7 +50,6 @@ from journeylib.model.stages import Stages, require_events
 Mode = Literal["ordered", "strict", "strict_increase", "unordered"]
 WindowFrom = Literal["entry", "previous_step"]
 MODES: tuple[str, ...] = get_args(Mode)
-WINDOW_FROM: tuple[str, ...] = get_args(WindowFrom)
 #: whose value a breakdown takes: the best attempt's entry, its last step, or step N
 BY_VALUES = ("first", "last", "step:N")
 

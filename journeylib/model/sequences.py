@@ -17,9 +17,9 @@ import ibis
 import ibis.expr.types as ir
 
 from journeylib.core.errors import ParameterError
-from journeylib.core.spec import Spec
+from journeylib.core.spec import Spec, check_value
 from journeylib.core.sql import regex_error
-from journeylib.model.events import UNITS, Events, Unit
+from journeylib.model.events import Events, Unit
 from journeylib.model.labels import ELLIPSIS, OTHER, SEPARATOR
 
 
@@ -103,7 +103,7 @@ def sequence_rows(
     twice an integer one in DuckDB). Callers add their window functions over
     ``group_by="unit", order_by=order``, several in one pass where they can.
     """
-    _check_unit(unit)
+    check_value("unit", unit, Unit)
     rules = rename_rules(rename)
     t = ev.table
     key = t.user_id if unit == "user" else t.session_id
@@ -167,11 +167,6 @@ def renamed(name: ir.StringValue, rules: list[tuple[str, str]]) -> ir.StringValu
     ]
     renamed: ir.StringValue = ibis.cases(*cases, else_=name)
     return renamed
-
-
-def _check_unit(unit: str) -> None:
-    if unit not in UNITS:
-        raise ParameterError("unit", unit, allowed=UNITS)
 
 
 def first_position(seq: ir.Table, name: str, column: str) -> ir.Table:
