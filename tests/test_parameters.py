@@ -166,7 +166,7 @@ CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
     "compare_funnels": lambda ev: jl.compare_funnels({"a": ev, "b": ev}, STEPS, "1d"),
     "drivers": lambda ev: jl.drivers(ev, STEPS, "1d", min_support=1),
     "drop_off": lambda ev: jl.drop_off(ev, STAGES, min_support=1),
-    "paths": lambda ev: jl.paths(ev),
+    "paths": lambda ev: jl.paths(ev, conversion="buy"),
     "next_steps": lambda ev: jl.next_steps(ev, "view"),
     "previous_steps": lambda ev: jl.previous_steps(ev, "cart"),
     "step_matrix": lambda ev: jl.step_matrix(ev),
@@ -204,7 +204,8 @@ def test_every_result_has_its_slug_columns_and_sql_another_dialect_accepts(
     declared = ANALYSES[name]
     assert result.slug == declared.slug
     assert set(declared.columns) <= set(result.table.columns), result.table.columns
-    assert set(declared.counts) & set(result.table.columns) or not declared.counts
+    assert result.counts == declared.counts
+    assert set(result.views) <= set(declared.views)
     assert isinstance(result.sql, SQL)
     spark = result.sql.to("spark")
     assert isinstance(spark, SQL) and str(spark).strip()
@@ -216,3 +217,42 @@ def test_attribution_of_a_path_summary_says_no_query_ran() -> None:
     result = jl.attribution(summary, models=["last_touch"])
     assert str(result.sql.to("bigquery")) == str(result.sql)
     assert str(result.sql).startswith("-- no query:")
+
+
+def counted(result: jl.Result) -> dict[str, list[str]]:
+    """The people-count columns the result declares, by table ("" is the main table)."""
+    plain = [c for c in result.counts if "." not in c]
+    tables = {"": result.table, **result.extras}
+    return {
+        name: [
+            c
+            for c in plain + [c.split(".", 1)[1] for c in result.counts if c.startswith(f"{name}.")]
+            if c in frame
+        ]
+        for name, frame in tables.items()
+    }
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_every_declared_people_count_is_a_column_and_a_shared_report_blanks_it(
+    ev: jl.Events, name: str
+) -> None:
+    """The fixture has four people, so with min_cell_size=5 no positive count may show."""
+    result = CALLS[name](ev)
+    columns = counted(result)
+    found = {f"{table}.{c}" if table else c for table, cs in columns.items() for c in cs}
+    assert found or not result.counts  # some are optional: sessions only with unit="session"
+    shared = result.shared(min_cell_size=5)
+    tables = {"": shared.table, **shared.extras}
+    for table, cs in columns.items():
+        for column in cs:
+            shown = pd.to_numeric(tables[table][column], errors="coerce")
+            assert not ((shown >= 1) & (shown < 5)).any(), (table, column)
+            assert not (shown >= 5).any(), (table, column, "only four people exist")
+
+
+def test_explore_offers_registered_analyses_under_their_titles() -> None:
+    from journeylib.faces.widgets import TABS
+
+    assert set(TABS) <= set(ANALYSES)
+    assert ANALYSES["journey_map"].title == "Journey map"

@@ -14,7 +14,13 @@ from journeylib.display.result import Result
 
 def sample() -> Result:
     table = pd.DataFrame({"step": ["view", "buy"], "users": [10, 4]})
-    return Result("Funnel", table, SQL("select 1"), {"within": "7d"}, extras={"matrix": table})
+    return Result(
+        "Funnel",
+        table,
+        SQL("select 1"),
+        {"within": "7d"},
+        extras={"matrix": table},
+    )
 
 
 def test_save_by_suffix_writes_what_the_suffix_says(tmp_path):

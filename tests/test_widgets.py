@@ -210,9 +210,10 @@ def test_explore_shows_a_tab_that_cannot_be_built_as_a_message(ev, monkeypatch):
     def broken(ev: jl.Events, steps: list[str] | None) -> AnalysisPanel:
         raise jl.DataError("No events loaded.")
 
-    tabs = (("Funnel", lambda ev, steps: funnel_widget(ev, steps)), ("Broken", broken))
+    tabs = {"funnel": lambda ev, steps: funnel_widget(ev, steps), "retention": broken}
     monkeypatch.setattr(widgets_module, "TABS", tabs)
     app = explore(ev)
+    assert app.titles == ("Funnel", "Retention")
     app.selected_index = 1
     (message,) = app.children[1].children
     assert "⚠ No events loaded." in message.value

@@ -49,7 +49,17 @@ class DropOffSpec(Spec):
     alpha: float = 0.05
 
 
-@analysis(columns=COLUMNS, counts=("people",))
+@analysis(
+    columns=COLUMNS,
+    counts=(
+        "people",
+        "stages.reached",
+        "stages.moved_on",
+        "stages.left",
+        "pain_points.left_with",
+        "pain_points.moved_on_with",
+    ),
+)
 def drop_off(
     ev: Events,
     stages: Stages = FIVE_STAGE,

@@ -79,7 +79,7 @@ class JourneyMapSpec(StageOfSpec):
     purchase_stage: str = "purchase"
 
 
-@analysis(columns=COLUMNS, counts=("people", "reached_next"))
+@analysis(columns=COLUMNS, counts=("people", "reached_next"), views=("hourglass",))
 def journey_map(
     ev: Events,
     stages: Stages = FIVE_STAGE,

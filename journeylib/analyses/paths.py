@@ -140,7 +140,7 @@ class StepMatrixSpec(SequenceSpec):
         object.__setattr__(self, "before", whole_number("before", self.before, 0))
 
 
-@analysis(columns=COLUMNS[:4], counts=("users",))  # conversion_rate only with a conversion
+@analysis(columns=COLUMNS, counts=("users",))
 def paths(
     ev: Events,
     start: str | None = None,

@@ -72,7 +72,7 @@ OVERALL = "overall"
 _RESERVED = {*COLUMNS, "complete", "revenue", "period_name"}
 
 
-@analysis(columns=COLUMNS, counts=("cohort_size", "users"))
+@analysis(columns=COLUMNS, counts=("cohort_size", "users"), views=("curve",))
 def retention(
     ev: Events,
     start: str | Sequence[str] | Stages | None = None,

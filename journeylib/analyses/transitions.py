@@ -61,7 +61,7 @@ class TransitionsSpec(SequenceSpec):
         object.__setattr__(self, "min_count", whole_number("min_count", self.min_count, 1))
 
 
-@analysis(columns=COLUMNS, counts=("count", "users"))
+@analysis(columns=COLUMNS, counts=("count", "users"), views=("graph",))
 def transitions(
     ev: Events,
     *,

@@ -78,7 +78,11 @@ class CompareSegmentsSpec(StepsSpec):
     alpha: float = 0.05
 
 
-@analysis(columns=COLUMNS, counts=("users", "base"))
+@analysis(
+    columns=COLUMNS,
+    counts=("users", "base", "segments.people"),
+    views=ANALYSES,
+)
 def compare_segments(
     ev: Events,
     segments: Mapping[str, Events] | str,

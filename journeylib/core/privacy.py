@@ -14,15 +14,15 @@ variables, which :func:`sharing_rules` reads.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
 
 from journeylib.core.errors import whole_number
 
-#: columns that count people (or their transitions and contexts) in a cell
-COUNT_COLUMNS = ("users", "sessions", "people", "cohort_size", "base", "count", "observations")
+#: the columns that count people in a result no analysis declared (one made by hand)
+USUAL_COUNTS = ("users", "sessions", "people", "cohort_size", "base", "count", "observations")
 #: columns that name a person
 ID_COLUMNS = ("user_id", "anonymous_id", "user")
 #: numeric columns that place a row rather than measure it: never blanked
@@ -32,30 +32,39 @@ USER_IDS_VARIABLE = "JOURNEYLIB_SHOW_USER_IDS"
 
 
 def shared_table(
-    table: pd.DataFrame, min_cell_size: int = 5, *, show_user_ids: bool = False
+    table: pd.DataFrame,
+    min_cell_size: int = 5,
+    *,
+    counts: Sequence[str],
+    show_user_ids: bool = False,
 ) -> pd.DataFrame:
     """``table`` as a shared report shows it: small cells suppressed and marked, no user ids.
 
-    A row is suppressed when one of its counts (``users``, ``people``,
-    ``cohort_size``...) is at least 1 and below ``min_cell_size``: its
-    measures (counts, rates, times, revenue) are blanked, its labels kept, and
+    ``counts`` names the columns that count people (each analysis declares
+    its own; those missing from ``table`` are skipped). A row is suppressed
+    when one of them is at least 1 and below ``min_cell_size``: its measures
+    (counts, rates, times, revenue) are blanked, its labels kept, and
     ``suppressed`` is True. ``min_cell_size=0`` suppresses nothing.
 
     Examples
     --------
     >>> table = pd.DataFrame({"user_id": ["a", "b"], "channel": ["Email", "SMS"],
     ...                       "users": [40, 2], "rate": [0.5, 1.0]})
-    >>> shared_table(table).values.tolist()
+    >>> shared_table(table, counts=["users"]).values.tolist()
     [['Email', 40, 0.5, False], ['SMS', <NA>, nan, True]]
+    >>> gaps = pd.DataFrame({"people": [9, 9], "reached_next": pd.array([2, None], "Int64")})
+    >>> shared_table(gaps, counts=["people", "reached_next"]).suppressed.tolist()
+    [True, False]
     """
     whole_number("min_cell_size", min_cell_size, minimum=0)
     shown = table if show_user_ids else table.drop(columns=[c for c in ID_COLUMNS if c in table])
-    counts = [c for c in COUNT_COLUMNS if c in shown and pd.api.types.is_numeric_dtype(shown[c])]
-    if not counts or min_cell_size <= 1:
+    present = [c for c in counts if c in shown and pd.api.types.is_numeric_dtype(shown[c])]
+    if not present or min_cell_size <= 1:
         return shown
     small = pd.Series(False, index=shown.index)
-    for column in counts:
-        small |= (shown[column] >= 1) & (shown[column] < min_cell_size)
+    for column in present:
+        count = shown[column]  # a missing count (no next stage) is not a small one
+        small |= ((count >= 1) & (count < min_cell_size)).fillna(False).astype(bool)
     measures = [
         c
         for c in shown.columns
@@ -76,7 +85,7 @@ def visible(table: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> table = shared_table(pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}))
+    >>> table = shared_table(pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}), counts=["users"])
     >>> visible(table).step.tolist()
     ['a']
     """
@@ -118,8 +127,8 @@ def shared_results(min_cell_size: int, *, show_user_ids: bool = False) -> Iterat
 
 
 __all__ = [
-    "COUNT_COLUMNS",
     "ID_COLUMNS",
+    "USUAL_COUNTS",
     "shared_results",
     "shared_table",
     "sharing_rules",

@@ -3,15 +3,19 @@
 An analysis declares its public name (``jl.<name>``), a stable ``slug`` (the
 key of its tables in a report, which its display title is not: "Funnel by
 channel" and "Strict funnel" are both ``funnel``), its stable leading columns
-and which columns count people (what a shared report must blank in a small
-cell). ``jl.__all__`` and the tests that call every analysis read the
-registry, so an analysis cannot drop out of them.
+(what the CLI's CSV and JSON carry), the columns of its tables that count
+people (what a shared report blanks in a small cell, see
+:meth:`Result.shared`) and the other charts it may offer (``result.view``).
+``jl.__all__``, the CLI, the tabs of ``jl.explore`` and the tests that call
+every analysis read the registry, so an analysis cannot drop out of them.
 
 Examples
 --------
 >>> import journeylib as jl
 >>> ANALYSES["funnel"].slug, ANALYSES["funnel"].counts
 ('funnel', ('users', 'sessions'))
+>>> ANALYSES["journey_map"].title
+'Journey map'
 >>> jl.funnel.__name__ in jl.__all__
 True
 """
@@ -30,22 +34,46 @@ P = ParamSpec("P")
 
 @dataclass(frozen=True)
 class Analysis:
-    """What an analysis declares: its name, slug, stable columns and people-count columns."""
+    """What an analysis declares: name, slug, stable columns, people counts, views."""
 
     name: str
     slug: str
     columns: tuple[str, ...] = ()
     counts: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The analysis's name as a heading or tab shows it (``Journey map``)."""
+        return self.name.replace("_", " ").capitalize()
 
 
 #: every registered analysis by public name, in the order they were declared
 ANALYSES: dict[str, Analysis] = {}
 
 
+def declared(slug: str) -> Analysis:
+    """The declaration of the analysis whose results carry ``slug``.
+
+    >>> declared("retention").columns[:2]
+    ('cohort', 'cohort_size')
+    """
+    return next(a for a in ANALYSES.values() if a.slug == slug)
+
+
 def analysis(
-    *, slug: str | None = None, columns: Sequence[str] = (), counts: Sequence[str] = ()
+    *,
+    slug: str | None = None,
+    columns: Sequence[str] = (),
+    counts: Sequence[str] = (),
+    views: Sequence[str] = (),
 ) -> Callable[[Callable[P, Result]], Callable[P, Result]]:
     """Declare a public analysis; its results carry ``slug`` (by default the function's name).
+
+    ``counts`` names the columns that count people: a plain name in the table
+    and every extra, ``extra.column`` in that extra only (where the table's
+    column of that name is not a count of people). Its results carry them,
+    and :meth:`Result.shared` blanks a row where one of them is small.
 
     >>> @analysis(counts=["users"])
     ... def demo_count() -> Result:
@@ -62,11 +90,12 @@ def analysis(
         key = slug or name
         if name in ANALYSES or any(a.slug == key for a in ANALYSES.values()):
             raise ValueError(f"analysis {name!r} or slug {key!r} is declared twice")
-        ANALYSES[name] = Analysis(name, key, tuple(columns), tuple(counts))
+        declared = Analysis(name, key, tuple(columns), tuple(counts), tuple(views))
+        ANALYSES[name] = declared
 
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> Result:
-            return replace(function(*args, **kwargs), slug=key)
+            return replace(function(*args, **kwargs), slug=key, counts=declared.counts)
 
         return run
 

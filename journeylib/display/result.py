@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 
 from journeylib.core.errors import ParameterError
+from journeylib.core.privacy import USUAL_COUNTS
 from journeylib.core.sql import SQL
 from journeylib.display.tables import table_html
 
@@ -50,6 +51,10 @@ class Result:
     notes: tuple[str, ...] = ()
     #: the analysis's stable key (``funnel``, ``paths``...), set by its registration
     slug: str = ""
+    #: the columns that count people, set by its registration (a result made by hand
+    #: has the usual names): a plain name in the table and every extra,
+    #: ``extra.column`` in that extra only
+    counts: tuple[str, ...] = USUAL_COUNTS
 
     def chart(self) -> alt.TopLevelMixin:
         """The default Altair chart of this result (a table chart when none is defined)."""
@@ -164,19 +169,26 @@ class Result:
     def shared(self, min_cell_size: int = 5, *, show_user_ids: bool = False) -> Result:
         """The result as a shared report shows it: no user ids, small cells suppressed.
 
-        See :func:`journeylib.core.privacy.shared_table`; the extras are shared the
+        A row is suppressed when one of the result's ``counts`` (the people
+        columns its analysis declares) is small; see
+        :func:`journeylib.core.privacy.shared_table`. The extras are shared the
         same way, and the charts leave the suppressed rows out.
 
         Examples
         --------
-        >>> r = Result("demo", pd.DataFrame({"step": ["a", "b"], "users": [30, 3]}), SQL(""))
+        >>> table = pd.DataFrame({"step": ["a", "b"], "users": [30, 3]})
+        >>> r = Result("demo", table, SQL(""))
         >>> r.shared().table.suppressed.tolist()
         [False, True]
         """
         from journeylib.core.privacy import shared_table, visible
 
-        def share(frame: pd.DataFrame) -> pd.DataFrame:
-            return shared_table(frame, min_cell_size, show_user_ids=show_user_ids)
+        def share(frame: pd.DataFrame, extra: str = "") -> pd.DataFrame:
+            counts = [c for c in self.counts if "." not in c]
+            counts += [
+                c.split(".", 1)[1] for c in self.counts if extra and c.startswith(f"{extra}.")
+            ]
+            return shared_table(frame, min_cell_size, counts=counts, show_user_ids=show_user_ids)
 
         def drawn(
             draw: Callable[[Result], alt.TopLevelMixin] | None,
@@ -196,7 +208,7 @@ class Result:
             self,
             table=share(self.table),
             params={**self.params, "min_cell_size": min_cell_size},
-            extras={name: share(extra) for name, extra in self.extras.items()},
+            extras={name: share(extra, name) for name, extra in self.extras.items()},
             draw=drawn(self.draw),
             views={name: drawn(view) for name, view in self.views.items()},
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import journeylib as jl
 from journeylib.core.errors import DataError, JourneyError, ParameterError, WorkspaceError
+from journeylib.display.registry import declared
 from journeylib.model.levels import MODES
 
 Handler = Callable[[argparse.Namespace], int]
@@ -215,31 +216,33 @@ def _events(args: argparse.Namespace) -> tuple[jl.Events, jl.Workspace | None]:
     return ws.events(), ws
 
 
-def _analyse(
-    args: argparse.Namespace, analysis: Callable[[jl.Events], jl.Result], stable: list[str]
-) -> int:
+def _analyse(args: argparse.Namespace, analysis: Callable[[jl.Events], jl.Result]) -> int:
     """Run an analysis on the command's events and print its table; close the workspace."""
     events, ws = _events(args)
     try:
-        _emit(analysis(events), stable, args.format)
+        _emit(analysis(events), args)
     finally:
         if ws is not None:
             ws.close()
     return 0
 
 
-def _emit(result: jl.Result, stable: list[str], fmt: str) -> None:
-    """Print a result: CSV and JSON carry the stable columns; the table shows everything.
+def _emit(result: jl.Result, args: argparse.Namespace) -> None:
+    """Print a result: CSV and JSON carry its breakdown and declared stable columns.
+
+    The table format shows every column.
 
     Notes (why a table is empty...) go to stderr, so the output stays machine-readable.
     """
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    if fmt == "table":
+    if args.format == "table":
         print(result.table.to_string(index=False))
         return
+    by = [args.by] if getattr(args, "by", None) else []
+    stable = [*by, *declared(result.slug).columns]
     table = result.table[[c for c in stable if c in result.table.columns]]
-    if fmt == "json":
+    if args.format == "json":
         print(table.to_json(orient="records", date_format="iso", indent=1))
     else:
         print(table.to_csv(index=False), end="")
@@ -251,8 +254,6 @@ def _listed(text: str) -> list[str]:
 
 
 def _funnel(args: argparse.Namespace) -> int:
-    from journeylib.analyses.funnels import COLUMNS
-
     steps = jl.Stages.named(args.stages) if args.stages else _listed(args.steps)
     step_within = _listed(args.step_within) if args.step_within else None
     return _analyse(
@@ -268,13 +269,10 @@ def _funnel(args: argparse.Namespace) -> int:
             window_from=args.window_from,
             step_within=step_within,
         ),
-        ([args.by] if args.by else []) + COLUMNS,
     )
 
 
 def _paths(args: argparse.Namespace) -> int:
-    from journeylib.analyses.paths import COLUMNS
-
     return _analyse(
         args,
         lambda events: jl.paths(
@@ -286,13 +284,10 @@ def _paths(args: argparse.Namespace) -> int:
             top=args.top,
             conversion=args.conversion,
         ),
-        COLUMNS,
     )
 
 
 def _retention(args: argparse.Namespace) -> int:
-    from journeylib.analyses.retention import COLUMNS
-
     return _analyse(
         args,
         lambda events: jl.retention(
@@ -306,18 +301,16 @@ def _retention(args: argparse.Namespace) -> int:
             cohort=args.cohort,
             by=args.by,
         ),
-        ([args.by] if args.by else []) + COLUMNS,
     )
 
 
 def _attribution(args: argparse.Namespace) -> int:
-    from journeylib.analyses.attribution import COLUMNS
     from journeylib.analyses.attribution.journeys import read_path_summary
 
     models = _listed(args.models) if args.models else None
     if args.paths:
         result = jl.attribution(read_path_summary(args.paths), models=models, order=args.order)
-        _emit(result, COLUMNS, args.format)
+        _emit(result, args)
         return 0
     conversion = _listed(args.conversion)
     return _analyse(
@@ -325,7 +318,6 @@ def _attribution(args: argparse.Namespace) -> int:
         lambda events: jl.attribution(
             events, conversion, args.lookback, models=models, order=args.order
         ),
-        COLUMNS,
     )
 
 

@@ -22,6 +22,7 @@ import altair as alt
 import ipywidgets as widgets
 
 from journeylib.core.errors import JourneyError, ParameterError
+from journeylib.display.registry import ANALYSES
 from journeylib.display.result import Result
 from journeylib.display.tables import table_html
 from journeylib.model.events import Events
@@ -221,13 +222,15 @@ def explore(ev: Events, steps: Sequence[str] | None = None) -> widgets.Tab:
     >>> [len(tab.children) for tab in app.children]
     [1, 0, 0, 1, 0]
     """
-    holders = [widgets.VBox() for _ in TABS]
-    tab = widgets.Tab(children=holders, titles=tuple(title for title, _ in TABS))
+    names = list(TABS)
+    titles = tuple(ANALYSES[name].title for name in names)
+    holders = [widgets.VBox() for _ in names]
+    tab = widgets.Tab(children=holders, titles=titles)
 
     def show(index: int | None) -> None:
         if index is None or holders[index].children:
             return
-        title, build = TABS[index]
+        title, build = titles[index], TABS[names[index]]
         holders[index].children = (widgets.HTML(f"<i>loading {html.escape(title)}…</i>"),)
         try:
             panel = build(ev, steps)
@@ -456,15 +459,16 @@ def _journey_map(ev: Events, stages: str) -> Result:
     return journey_map(ev, chosen)
 
 
-#: the tabs of :func:`explore`, in order: a title and how to build its panel from the
-#: events and the notebook's steps (or None)
-TABS: tuple[tuple[str, Callable[[Events, Sequence[str] | None], AnalysisPanel]], ...] = (
-    ("Funnel", lambda ev, steps: funnel_widget(ev, steps)),
-    ("Paths", lambda ev, steps: paths_widget(ev, steps[0] if steps else None)),
-    ("Attribution", lambda ev, steps: attribution_widget(ev, steps[-1] if steps else None)),
-    ("Retention", lambda ev, _steps: retention_widget(ev)),
-    ("Journey map", lambda ev, _steps: journey_map_widget(ev)),
-)
+#: the tabs of :func:`explore`, in order: the analysis (its registered name, which
+#: gives the tab's title) and how to build its panel from the events and the
+#: notebook's steps (or None)
+TABS: dict[str, Callable[[Events, Sequence[str] | None], AnalysisPanel]] = {
+    "funnel": lambda ev, steps: funnel_widget(ev, steps),
+    "paths": lambda ev, steps: paths_widget(ev, steps[0] if steps else None),
+    "attribution": lambda ev, steps: attribution_widget(ev, steps[-1] if steps else None),
+    "retention": lambda ev, _steps: retention_widget(ev),
+    "journey_map": lambda ev, _steps: journey_map_widget(ev),
+}
 
 
 __all__ = [

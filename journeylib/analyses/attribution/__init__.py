@@ -97,7 +97,11 @@ COLUMNS = ["channel", "model", "conversions", "revenue"]
 TOLERANCE = 1e-9
 
 
-@analysis(columns=COLUMNS)
+@analysis(
+    columns=COLUMNS,
+    counts=("paths.conversions", "paths.nulls"),
+    views=("removal_effects", "transition_matrix", "roas"),
+)
 def attribution(
     data: Events | pd.DataFrame,
     conversion: str | Sequence[str] = "purchase",
