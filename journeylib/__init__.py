@@ -30,6 +30,7 @@ from journeylib.core.errors import (
     ParameterError,
     WorkspaceError,
 )
+from journeylib.core.options import option_context, options
 from journeylib.display.result import Result
 from journeylib.loading import datasets
 from journeylib.loading.pipeline import LoadReport
@@ -91,6 +92,8 @@ __all__ = [
     "journey_map_widget",
     "next_steps",
     "open",
+    "option_context",
+    "options",
     "paths",
     "paths_widget",
     "personas",

@@ -183,7 +183,7 @@ CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
 
 def test_every_registered_analysis_is_public_and_called_here() -> None:
     """The registry lists every public analysis: a new one must join CALLS (and CASES)."""
-    others = {"connect", "open", "read_events", "data_quality", "explore"}
+    others = {"connect", "open", "read_events", "data_quality", "explore", "option_context"}
     public = {
         name
         for name in jl.__all__
@@ -205,6 +205,7 @@ def test_every_result_has_its_slug_columns_and_sql_another_dialect_accepts(
     assert result.slug == declared.slug
     assert set(declared.columns) <= set(result.table.columns), result.table.columns
     assert result.counts == declared.counts
+    assert result.params["plan"] in declared.plans
     assert set(result.views) <= set(declared.views)
     assert isinstance(result.sql, SQL)
     spark = result.sql.to("spark")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import itertools
 import math
 from datetime import UTC, date, datetime, timedelta
@@ -12,7 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracles import events as canonical
 from oracles.retention import (
     BASE,
     DAY,
@@ -23,27 +21,13 @@ from oracles.retention import (
     dense_log,
     oracle,
     random_log,
-    scattered_log,
 )
+from oracles.retention import row_events as events
 
 import journeylib as jl
 from journeylib.analyses.retention import retention
 from journeylib.display.charts.retention import curve_chart, heatmap_chart
 from journeylib.model.cohorts import retention_grid
-
-
-def events(rows: list[Row], *, naive: bool = False) -> jl.Events:
-    """Canonical events from rows; ``naive`` writes timezone-naive UTC times."""
-    return canonical(
-        {
-            "user_id": u,
-            "event_time": t.replace(tzinfo=None) if naive else t,
-            "event_name": n,
-            "channel": c,
-            "revenue": r,
-        }
-        for u, t, n, c, r in rows
-    )
 
 
 def as_cells(table: pd.DataFrame) -> dict[tuple[str, int], tuple[int, int, bool, float]]:
@@ -127,7 +111,7 @@ def test_every_kind_and_cohort_matches_the_brute_force_oracle(
     ev = events(rows)
     by_value = ev.table.channel.cast("string") if by else None
     for kind, cohort in itertools.product(["n_day", "unbounded"], ["first", "recurring"]):
-        grid = retention_grid(
+        plan, grid = retention_grid(
             ev,
             starts=start,
             returning=returning,
@@ -138,6 +122,7 @@ def test_every_kind_and_cohort_matches_the_brute_force_oracle(
             cohort=cohort,
             by_value=by_value,
         )
+        assert plan == "portable"  # revenue is wanted
         frame = ev.engine.run(grid)
         expected = oracle(rows, start, returning, period, kind, 3, rolling, cohort, by)
         expected = {k: v for k, v in rounded(expected).items() if k[0] != "overall"}
@@ -490,70 +475,3 @@ def test_stage_rules_pick_the_start_and_returning_events(tmp_path):
     # the second purchase: a's on day 2, b's on day 3; the cohort (day 1) is everyone's first buy
     second = jl.Stages({"second_buy": {"events": ["buy"], "nth": 2}})
     assert cells(second) == [0, 1, 1]
-
-
-# ---------------------------------------------------------------------------------------------
-# the fast plan (first-time calendar cohorts of any event, no revenue) against the general one
-
-
-def _both_plans(ev: jl.Events, monkeypatch, **kwargs) -> tuple[bool, pd.DataFrame, pd.DataFrame]:
-    """Whether the fast plan was taken, its table and the general plan's table."""
-    module = importlib.import_module("journeylib.model.cohorts")
-    fast = retention(ev, **kwargs)
-    with monkeypatch.context() as patched:
-        patched.setattr(module, "FAST", False)
-        general = retention(ev, **kwargs)
-    assert '"_first"' not in str(general.sql)
-    return '"_first"' in str(fast.sql), fast.table, general.table
-
-
-@pytest.mark.parametrize(
-    ("seed", "start", "days", "fast_periods"),
-    [
-        (1, BASE, 50, {"day", "week", "month"}),  # one mask word
-        *(
-            pytest.param(*case, marks=pytest.mark.slow)
-            for case in [
-                (2, BASE - 200 * DAY, 150, {"day", "week", "month"}),  # days need several words
-                (3, BASE - 600 * DAY, 500, {"week", "month"}),  # weeks: several; days: too many
-                (4, datetime(1969, 11, 20, tzinfo=UTC), 80, {"day", "week", "month"}),  # 1970
-            ]
-        ),
-    ],
-)
-def test_fast_plan_gives_the_general_plans_table_on_random_logs(
-    seed, start, days, fast_periods, monkeypatch
-):
-    rows = scattered_log(seed, start, days)
-    rows.append(("no_time", None, "A", None, None))  # type: ignore[arg-type]
-    ev = events(rows)
-    combos = itertools.product(["day", "week", "month"], ["n_day", "unbounded"])
-    for (period, kind), periods in zip(combos, itertools.cycle([70, 2, 5]), strict=False):
-        taken, fast, general = _both_plans(
-            ev, monkeypatch, period=period, kind=kind, periods=periods
-        )
-        assert taken == (period in fast_periods), (period, kind, periods)
-        pd.testing.assert_frame_equal(fast, general, obj=f"{period} {kind} {periods}")
-
-
-def test_fast_plan_grid_matches_the_general_grid_but_for_revenue(monkeypatch):
-    ev = events(scattered_log(4, BASE, 120))
-    for period in ("day", "week", "month"):
-        general = ev.engine.run(retention_grid(ev, period=period, periods=5))
-        fast = ev.engine.run(retention_grid(ev, period=period, periods=5, revenue=False))
-        assert (fast.revenue == 0.0).all()
-        pd.testing.assert_frame_equal(fast.drop(columns="revenue"), general.drop(columns="revenue"))
-
-
-def test_fast_plan_is_left_for_the_general_one_when_it_does_not_apply(monkeypatch):
-    # a span of more words than the fast plan keeps, and a session outside UTC
-    ev = events(
-        [*scattered_log(5, BASE - 700 * DAY, 100), ("old", BASE - 9000 * DAY, "A", None, None)]
-    )
-    assert '"_first"' not in str(retention(ev, period="day").sql)
-    ev = events(scattered_log(6, BASE, 30))
-    ev.engine.execute("SET TimeZone = 'America/New_York'")
-    try:
-        assert '"_first"' not in str(retention(ev, period="day").sql)
-    finally:
-        ev.engine.execute("SET TimeZone = 'UTC'")

@@ -72,7 +72,9 @@ OVERALL = "overall"
 _RESERVED = {*COLUMNS, "complete", "revenue", "period_name"}
 
 
-@analysis(columns=COLUMNS, counts=("cohort_size", "users"), views=("curve",))
+@analysis(
+    columns=COLUMNS, counts=("cohort_size", "users"), views=("curve",), plans=("duckdb", "portable")
+)
 def retention(
     ev: Events,
     start: str | Sequence[str] | Stages | None = None,
@@ -127,7 +129,7 @@ def retention(
     check_value("with_names", with_names, bool)
     _require(ev, start, starts, returns)
     by_value = _by_value(ev, by) if by is not None else None
-    grid = retention_grid(
+    plan, grid = retention_grid(
         ev,
         starts=_rules(start),
         returning=_rules(returning),
@@ -148,7 +150,7 @@ def retention(
         name,
         table,
         SQL.of(grid),
-        spec.params(),
+        {**spec.params(), "plan": plan},
         draw=lazy_chart("retention", "heatmap_chart"),
         extras={"matrix": _matrix(table)},
         views={"curve": lazy_chart("retention", "curve_chart")},

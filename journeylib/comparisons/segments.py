@@ -303,7 +303,9 @@ def _paths_query(groups: Mapping[str, Events], start: str | None, steps: int, to
 def _retention_query(groups: Mapping[str, Events], period: str, periods: int) -> ir.Table:
     """Every segment's cohort x period grid (first-time cohorts, any event), with ``segment``."""
     parts = [
-        retention_grid(events, period=period, periods=periods).mutate(segment=ibis.literal(label))
+        retention_grid(events, period=period, periods=periods)[1].mutate(
+            segment=ibis.literal(label)
+        )
         for label, events in groups.items()
     ]
     return ibis.union(*parts, distinct=False)

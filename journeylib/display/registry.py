@@ -27,6 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import ParamSpec
 
+from journeylib.core.errors import ParameterError
+from journeylib.core.options import options
+from journeylib.core.plans import Plan
 from journeylib.display.result import Result
 
 P = ParamSpec("P")
@@ -34,13 +37,14 @@ P = ParamSpec("P")
 
 @dataclass(frozen=True)
 class Analysis:
-    """What an analysis declares: name, slug, stable columns, people counts, views."""
+    """What an analysis declares: name, slug, stable columns, people counts, views, plans."""
 
     name: str
     slug: str
     columns: tuple[str, ...] = ()
     counts: tuple[str, ...] = ()
     views: tuple[str, ...] = ()
+    plans: tuple[Plan, ...] = ("portable",)
 
     @property
     def title(self) -> str:
@@ -67,6 +71,7 @@ def analysis(
     columns: Sequence[str] = (),
     counts: Sequence[str] = (),
     views: Sequence[str] = (),
+    plans: Sequence[Plan] = ("portable",),
 ) -> Callable[[Callable[P, Result]], Callable[P, Result]]:
     """Declare a public analysis; its results carry ``slug`` (by default the function's name).
 
@@ -74,6 +79,11 @@ def analysis(
     and every extra, ``extra.column`` in that extra only (where the table's
     column of that name is not a count of people). Its results carry them,
     and :meth:`Result.shared` blanks a row where one of them is small.
+
+    ``plans`` names the plans the analysis has (:mod:`journeylib.core.plans`):
+    one with several says in ``params["plan"]`` which ran; the others' results
+    get their one plan. Forcing a plan it does not have (``jl.options.plan``)
+    is a ParameterError before it runs.
 
     >>> @analysis(counts=["users"])
     ... def demo_count() -> Result:
@@ -90,12 +100,21 @@ def analysis(
         key = slug or name
         if name in ANALYSES or any(a.slug == key for a in ANALYSES.values()):
             raise ValueError(f"analysis {name!r} or slug {key!r} is declared twice")
-        declared = Analysis(name, key, tuple(columns), tuple(counts), tuple(views))
+        declared = Analysis(name, key, tuple(columns), tuple(counts), tuple(views), tuple(plans))
         ANALYSES[name] = declared
 
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> Result:
-            return replace(function(*args, **kwargs), slug=key, counts=declared.counts)
+            if options.plan not in ("auto", *declared.plans):
+                raise ParameterError(
+                    "plan",
+                    options.plan,
+                    allowed=["auto", *declared.plans],
+                    reason=f"{name} has no {options.plan} plan (jl.options.plan).",
+                )
+            result = function(*args, **kwargs)
+            params = {**result.params, "plan": result.params.get("plan", "portable")}
+            return replace(result, slug=key, counts=declared.counts, params=params)
 
         return run
 

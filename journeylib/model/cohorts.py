@@ -4,9 +4,9 @@ Retention's definitions are in :mod:`journeylib.analyses.retention`.
 
 Everything up to the grid is one Ibis expression (portable: no ordered
 aggregates, no date_diff; periods are found by comparing timestamps with
-intervals). On DuckDB in UTC, first-time calendar cohorts of any event without
-revenue (the common case) take a faster plan, :func:`_fast_grid`, with the same
-cells. Retention reads the grid; segment comparisons read it per segment.
+intervals): the portable plan. On DuckDB in UTC, first-time calendar cohorts
+of any event without revenue (the common case) take the ``duckdb`` plan,
+:func:`_fast_grid`, with the same cells. Retention reads the grid; segment comparisons read it per segment.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from journeylib.core.durations import epoch_us
+from journeylib.core.plans import Plan, choose
 from journeylib.model.events import Events
 from journeylib.model.rules import EventRule, picked
 
@@ -70,10 +71,6 @@ def _index(t: ir.TimestampValue, table: ir.Table, periods: int) -> ir.IntegerVal
     return ibis.cases(*branches, else_=ibis.literal(periods + 1, type="int32"))
 
 
-#: the fast plan (:func:`_fast_grid`) may be used; tests turn it off to compare both plans
-FAST = True
-
-
 #: bits per word of a person's period mask (1 << 61 is the highest bit set, clear of the sign)
 _WORD = 62
 
@@ -108,11 +105,9 @@ def _period_start(key: ir.IntegerValue, period: str) -> ir.TimestampValue:
 def _fast_words(ev: Events, period: str) -> tuple[int, int, int] | None:
     """(first and last period numbers, mask words) when :func:`_fast_grid` applies, else None.
 
-    It needs DuckDB in UTC (periods are computed from epoch microseconds) and
-    at most ``_MAX_WORDS`` words of periods between the first and last event.
+    It needs a session in UTC (periods are computed from epoch microseconds)
+    and at most ``_MAX_WORDS`` words of periods between the first and last event.
     """
-    if not FAST or ev.engine.name != "duckdb":
-        return None
     if ev.engine.scalar("select current_setting('TimeZone')") not in _UTC:
         return None
     t = ev.table
@@ -267,24 +262,52 @@ def retention_grid(
     cohort: str = "first",
     by_value: ir.StringValue | None = None,
     revenue: bool = True,
-) -> ir.Table:
-    """The cohort x period grid as one expression, ordered by cohort and period.
+) -> tuple[Plan, ir.Table]:
+    """The plan chosen and the cohort x period grid as one expression, ordered by cohort and period.
 
     Columns: ``cohort``, ``cohort_size``, ``period`` (0..periods), ``users``,
     ``rate``, ``complete`` and ``revenue`` (of returning events in the period;
-    0.0 throughout when ``revenue=False``, which may take a faster plan).
+    with ``revenue=False`` it is not wanted, and the ``duckdb`` plan leaves it
+    0.0). Plans (see
+    :mod:`journeylib.core.plans`): ``duckdb`` (:func:`_fast_grid`) takes
+    first-time calendar cohorts of any event without revenue on DuckDB in UTC;
+    ``portable`` (:func:`_general_grid`) takes everything.
 
     Examples
     --------
     >>> import journeylib as jl
-    >>> retention_grid(jl.open().events(), periods=2).columns
-    ('cohort', 'cohort_size', 'period', 'users', 'rate', 'complete', 'revenue')
+    >>> plan, grid = retention_grid(jl.open().events(), periods=2)
+    >>> plan, grid.columns
+    ('portable', ('cohort', 'cohort_size', 'period', 'users', 'rate', 'complete', 'revenue'))
     """
-    plain = starts is None and returning is None and by_value is None
-    if plain and not revenue and not rolling and cohort == "first":
+
+    def native() -> ir.Table | None:
+        plain = starts is None and returning is None and by_value is None
+        if not plain or revenue or rolling or cohort != "first":
+            return None
         words = _fast_words(ev, period)
-        if words is not None:
-            return _fast_grid(ev, period, kind, periods, *words)
+        return None if words is None else _fast_grid(ev, period, kind, periods, *words)
+
+    def portable() -> ir.Table:
+        return _general_grid(
+            ev, starts, returning, period, kind, periods, rolling, cohort, by_value
+        )
+
+    return choose(ev.engine.name, {"duckdb": native, "portable": portable})
+
+
+def _general_grid(
+    ev: Events,
+    starts: Sequence[str | EventRule] | None,
+    returning: Sequence[str | EventRule] | None,
+    period: str,
+    kind: str,
+    periods: int,
+    rolling: bool,
+    cohort: str,
+    by_value: ir.StringValue | None,
+) -> ir.Table:
+    """:func:`retention_grid`'s portable plan: members joined to their returning events."""
     step = _step(period, rolling)
     members = cohort_members(
         ev, starts, period=period, rolling=rolling, cohort=cohort, by_value=by_value

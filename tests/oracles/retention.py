@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+import journeylib as jl
+from oracles import events as canonical
 from oracles import logs
 
 #: a Monday, three days before a month boundary (Thu 2024-02-01); 2024 is a leap year
@@ -22,6 +24,20 @@ DAY = timedelta(days=1)
 
 Row = tuple[str, datetime, str, str | None, float | None]  # user, time, name, channel, revenue
 NAMES = ["A", "B", "C"]
+
+
+def row_events(rows: list[Row], *, naive: bool = False) -> jl.Events:
+    """Canonical events from rows; ``naive`` writes timezone-naive UTC times."""
+    return canonical(
+        {
+            "user_id": u,
+            "event_time": t.replace(tzinfo=None) if naive else t,
+            "event_name": n,
+            "channel": c,
+            "revenue": r,
+        }
+        for u, t, n, c, r in rows
+    )
 
 
 def _period_start(t: datetime, period: str) -> datetime:
