@@ -165,6 +165,26 @@ def test_only_the_sql_module_quotes() -> None:
     assert set(quoting) == {"journeylib/core/sql.py"}
 
 
+def environment_reads(source: str) -> list[int]:
+    """Lines of ``source`` that read the process environment (settings are jl.options)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_module_reads_settings_from_the_environment() -> None:
+    """ADR 0033: what changes how journeylib runs is in jl.options, set explicitly."""
+    assert environment_reads("import os\nsize = os.environ.get('X')") == [2]  # the check bites
+    reading = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "journeylib").rglob("*.py")
+        if (lines := environment_reads(path.read_text()))
+    }
+    assert reading == {}
+
+
 def test_import_journeylib_loads_no_altair_ipywidgets_or_scipy() -> None:
     """The CLI and scheduled runs pay for ``import journeylib``: the heavy libraries wait."""
     code = (

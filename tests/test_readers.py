@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 import journeylib as jl
-from journeylib.core.engine import read_only_workspaces
 from journeylib.faces.cli import main
 
 CSV = (
@@ -115,8 +114,8 @@ def test_a_read_only_workspace_refuses_to_load_and_says_how(notebook, tmp_path):
 
 def test_inside_a_read_only_report_run_every_workspace_reads_only(notebook, tmp_path):
     notebook.close()
-    with read_only_workspaces():
-        ws = jl.open(tmp_path / "w.duckdb")  # as a report notebook would
+    with jl.option_context(read_only=True):  # as a read-only report's kernel has it
+        ws = jl.open(tmp_path / "w.duckdb")
         assert ws.engine.read_only
         with pytest.raises(jl.WorkspaceError, match=r"read_only=True \(--read-only\)"):
             ws.load_events(tmp_path / "e.csv")

@@ -100,6 +100,12 @@ def test_a_report_hides_user_ids_and_blanks_cells_of_fewer_people_than_the_thres
     assert "person0" not in html and "suppressed" in html
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sharing"] == {"min_cell_size": 3, "show_user_ids": False}
+    # the kernel got the settings from a first cell the run added, not from the environment
+    executed = json.loads((out / "report.ipynb").read_text())
+    first = executed["cells"][0]
+    assert first["metadata"]["tags"] == ["journeylib-settings"]
+    assert "jl.options.min_cell_size = 3\n" in first["source"]
+    assert "jl.options.progress = 'off'" in "".join(first["source"])
     html = (out / "report.html").read_text()
     assert "<svg" in html and "Test report" in html
     assert "Result(title" not in html  # no code cells in the report

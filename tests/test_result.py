@@ -155,12 +155,11 @@ def test_in_a_kernel_the_chart_is_vega_for_jupyterlab_with_svg_beside_it(monkeyp
 
 
 def test_a_report_and_a_terminal_get_the_static_bundle(monkeypatch):
-    from journeylib.core.privacy import shared_results
     from journeylib.display.result import VEGA_MIMETYPE
 
     ((outside, _),) = _displayed(monkeypatch, kernel=False)
     assert "<svg" in outside["text/html"] and VEGA_MIMETYPE not in outside
-    with shared_results(5):
+    with jl.option_context(min_cell_size=5):
         ((report, _),) = _displayed(monkeypatch, kernel=True)
     assert "<svg" in report["text/html"] and VEGA_MIMETYPE not in report
     assert "suppressed" in report["text/html"]  # the shared table, small cells blanked

@@ -102,15 +102,19 @@ def test_read_only_workspace_does_not_exist_yet(tmp_path):
 
 def test_progress_bars_show_in_jupyter_but_never_inside_a_report(monkeypatch):
     from journeylib.core.engine import Engine
-    from journeylib.core.privacy import shared_results
+    from journeylib.faces.report import settings_source
 
     def progress() -> bool:
         return Engine.connect(None).scalar("select current_setting('enable_progress_bar')")
 
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert progress() is True
-    with shared_results(5):
+    with jl.option_context():
+        exec(settings_source({"progress": "off"}))  # what a report's kernel runs first
         assert progress() is False
+    assert progress() is True
     monkeypatch.delitem(sys.modules, "ipykernel")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert progress() is False  # a scheduled run writing to a log file
+    with jl.option_context(progress="on"):
+        assert progress() is True

@@ -8,7 +8,6 @@ analysts never see a stack trace from deep inside DuckDB.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,12 +20,11 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from journeylib.core.errors import EngineError, WorkspaceError
-from journeylib.core.privacy import MIN_CELL_SIZE_VARIABLE
+from journeylib.core.options import options
 from journeylib.core.sql import ident, literal
 
 Params = Sequence[object] | None
 #: set (to "1") around a report run with ``read_only=True``: every workspace it opens reads only
-READ_ONLY_VARIABLE = "JOURNEYLIB_READ_ONLY"
 
 
 class Engine:
@@ -100,7 +98,7 @@ class Engine:
         target = Path(path) if path is not None else None
         if target is None:
             return cls(_open(None, read_only=False), None, False)
-        read_only = read_only or os.environ.get(READ_ONLY_VARIABLE) == "1"
+        read_only = read_only or options.read_only
         if read_only and not target.exists():
             raise WorkspaceError(f"No workspace at {target}: load some exports into it first.")
         if not read_only and not target.exists():
@@ -228,33 +226,6 @@ class Engine:
         self.con.close()
 
 
-@contextmanager
-def read_only_workspaces() -> Iterator[None]:
-    """Within the block (and the kernels it starts), every workspace file opens read-only.
-
-    A scheduled report run so can neither change nor hold the workspace an
-    analyst has open.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"
-    >>> Engine.connect(path).close()
-    >>> with read_only_workspaces():
-    ...     Engine.connect(path).read_only
-    True
-    """
-    before = os.environ.get(READ_ONLY_VARIABLE)
-    os.environ[READ_ONLY_VARIABLE] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(READ_ONLY_VARIABLE, None)
-        else:
-            os.environ[READ_ONLY_VARIABLE] = before
-
-
 def _open(
     target: Path | None, *, read_only: bool, to_write: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -296,8 +267,8 @@ def _open(
         ) from None
     con.execute("SET TimeZone = 'UTC'")
     # long loads and queries show DuckDB's progress bar: a widget in Jupyter, a bar
-    # on a terminal; never inside a report, whose outputs are published
-    con.execute(f"SET enable_progress_bar = {str(_interactive()).lower()}")
+    # on a terminal; never inside a report (its run sets progress "off")
+    con.execute(f"SET enable_progress_bar = {str(_progress()).lower()}")
     return con
 
 
@@ -324,10 +295,13 @@ def _carry(settings: dict[str, str], con: duckdb.DuckDBPyConnection) -> None:
 _SETTINGS = "select name, value from duckdb_settings()"
 
 
-def _interactive() -> bool:
-    """Whether someone is watching: a Jupyter kernel or a terminal, and not a report run."""
-    if os.environ.get(MIN_CELL_SIZE_VARIABLE) is not None:
-        return False
+def _progress() -> bool:
+    """Whether to draw progress bars, as ``options.progress`` says.
+
+    Under ``auto``: when someone is watching (a Jupyter kernel or a terminal).
+    """
+    if options.progress != "auto":
+        return options.progress == "on"
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 

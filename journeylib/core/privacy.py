@@ -6,16 +6,14 @@ ids unless asked to, and a row counting fewer than ``min_cell_size`` people
 group of two, or a path one person took, cannot be traced back to them.
 
 :func:`journeylib.faces.report.run_report` shares every displayed result this way
-(``min_cell_size=5`` by default); in a notebook, ``result.shared()`` does it on
-request. The rules reach the report's kernel through two environment
-variables, which :func:`sharing_rules` reads.
+(``min_cell_size=5`` by default): it sets ``jl.options.min_cell_size`` and
+``show_user_ids`` in the report's kernel. In a notebook, ``result.shared()``
+does it on request.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -27,8 +25,6 @@ USUAL_COUNTS = ("users", "sessions", "people", "cohort_size", "base", "count", "
 ID_COLUMNS = ("user_id", "anonymous_id", "user")
 #: numeric columns that place a row rather than measure it: never blanked
 POSITION_COLUMNS = ("step", "step_index", "stage_index", "period", "rank", "steps", "persona")
-MIN_CELL_SIZE_VARIABLE = "JOURNEYLIB_MIN_CELL_SIZE"
-USER_IDS_VARIABLE = "JOURNEYLIB_SHOW_USER_IDS"
 
 
 def shared_table(
@@ -94,43 +90,9 @@ def visible(table: pd.DataFrame) -> pd.DataFrame:
     return table[~table.suppressed.astype(bool)].drop(columns="suppressed")
 
 
-def sharing_rules() -> tuple[int, bool] | None:
-    """``(min_cell_size, show_user_ids)`` when running inside a report, else None.
-
-    Examples
-    --------
-    >>> with shared_results(5):
-    ...     sharing_rules()
-    (5, False)
-    """
-    size = os.environ.get(MIN_CELL_SIZE_VARIABLE)
-    if size is None:
-        return None
-    return int(size), os.environ.get(USER_IDS_VARIABLE) == "1"
-
-
-@contextmanager
-def shared_results(min_cell_size: int, *, show_user_ids: bool = False) -> Iterator[None]:
-    """Within the block (and the kernels it starts), displayed results are shared tables."""
-    whole_number("min_cell_size", min_cell_size, minimum=0)
-    before = {v: os.environ.get(v) for v in (MIN_CELL_SIZE_VARIABLE, USER_IDS_VARIABLE)}
-    os.environ[MIN_CELL_SIZE_VARIABLE] = str(min_cell_size)
-    os.environ[USER_IDS_VARIABLE] = "1" if show_user_ids else "0"
-    try:
-        yield
-    finally:
-        for variable, value in before.items():
-            if value is None:
-                os.environ.pop(variable, None)
-            else:
-                os.environ[variable] = value
-
-
 __all__ = [
     "ID_COLUMNS",
     "USUAL_COUNTS",
-    "shared_results",
     "shared_table",
-    "sharing_rules",
     "visible",
 ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pandas as pd
 
 from journeylib.core.errors import ParameterError
+from journeylib.core.options import options
 from journeylib.core.privacy import USUAL_COUNTS
 from journeylib.core.sql import SQL
 from journeylib.display.tables import table_html
@@ -248,11 +249,9 @@ class Result:
         from IPython import get_ipython
         from IPython.display import display as untyped
 
-        from journeylib.core.privacy import sharing_rules
-
         display = cast("Callable[..., None]", untyped)
 
-        if sharing_rules() is not None or not hasattr(get_ipython(), "kernel"):
+        if options.sharing() is not None or not hasattr(get_ipython(), "kernel"):
             display(self._repr_mimebundle_(), raw=True)
             return
         display({"text/plain": self.name, "text/html": self._heading_html()}, raw=True)
@@ -268,9 +267,7 @@ class Result:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from journeylib.core.privacy import sharing_rules
-
-        rules = sharing_rules()
+        rules = options.sharing()
         shown = self if rules is None else self.shared(rules[0], show_user_ids=rules[1])
         return {
             "text/plain": "\n".join(

@@ -12,7 +12,6 @@ versions, timings). On failure the previous report is left as it was.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
 import re
@@ -25,9 +24,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from journeylib.core.engine import read_only_workspaces
 from journeylib.core.errors import JourneyError, ParameterError
-from journeylib.core.privacy import shared_results
+from journeylib.core.options import options
 from journeylib.display.result import MIMETYPE as RESULT_MIMETYPE
 from journeylib.faces.report_folder import GENERATOR, MANIFEST, Publication, checked_out
 from journeylib.loading.pipeline import MIMETYPE as LOAD_MIMETYPE
@@ -149,6 +147,11 @@ def run_report(
     a parameter, the current folder or the home folder
     (:func:`~journeylib.faces.report_folder.checked_out`).
 
+    These settings reach the notebook's kernel explicitly: a first cell the
+    run adds (tagged ``journeylib-settings``, like papermill's parameters
+    cell) sets ``jl.options`` there, progress bars off and the plan choice
+    this process has (see :func:`settings_source`).
+
     Returns ``out``. Raises ParameterError for unknown or mistyped parameters
     or an ``out`` that is not safe to replace (before anything runs) and
     ReportError naming the failing cell.
@@ -162,17 +165,22 @@ def run_report(
     started = time.time()
     with Publication(target) as run:
         executed = run.work / source.name
+        settings = {
+            "min_cell_size": min_cell_size,
+            "show_user_ids": show_user_ids,
+            "read_only": read_only,
+            "progress": "off",
+            "plan": options.plan,
+        }
         try:
-            reading = read_only_workspaces() if read_only else contextlib.nullcontext()
-            with shared_results(min_cell_size, show_user_ids=show_user_ids), reading:
-                papermill.execute_notebook(
-                    str(source),
-                    str(executed),
-                    parameters=values,
-                    kernel_name=kernel,
-                    progress_bar=False,
-                    execution_timeout=timeout_seconds,
-                )
+            papermill.execute_notebook(
+                _with_settings(source, settings),
+                str(executed),
+                parameters=values,
+                kernel_name=kernel,
+                progress_bar=False,
+                execution_timeout=timeout_seconds,
+            )
         except PapermillExecutionError as err:
             first_line = next((ln for ln in err.source.splitlines() if ln.strip()), "")
             raise ReportError(
@@ -248,16 +256,45 @@ def _named_paths(values: Mapping[str, object]) -> list[Path]:
     return [Path(v) for v in values.values() if isinstance(v, str) and v and Path(v).exists()]
 
 
+#: the tag of the first cell a report run adds: it sets the run's options in the kernel
+SETTINGS_TAG = "journeylib-settings"
+
+
+def settings_source(settings: Mapping[str, object]) -> str:
+    """The code that sets ``settings`` as ``jl.options`` in a report's kernel.
+
+    >>> print(settings_source({"min_cell_size": 5, "progress": "off"}))
+    import journeylib as jl
+    jl.options.min_cell_size = 5
+    jl.options.progress = 'off'
+    """
+    lines = [f"jl.options.{name} = {value!r}" for name, value in settings.items()]
+    return "\n".join(["import journeylib as jl", *lines])
+
+
+def _with_settings(source: Path, settings: Mapping[str, object]) -> object:
+    """The notebook with a first cell setting the run's options (a NotebookNode)."""
+    import nbformat
+
+    book = nbformat.read(source, as_version=4)
+    cell = nbformat.v4.new_code_cell(settings_source(settings))
+    cell.metadata["tags"] = [SETTINGS_TAG]
+    book.cells.insert(0, cell)
+    return book
+
+
 def _source_position(executed: Path, index: int) -> int:
     """1-based position in the author's notebook of executed cell ``index``.
 
-    papermill inserts an ``injected-parameters`` cell that the author never wrote.
+    The run adds a settings cell and papermill an ``injected-parameters`` cell,
+    neither of which the author wrote.
     """
     import nbformat
 
+    added = ("injected-parameters", SETTINGS_TAG)
     book = nbformat.read(executed, as_version=4)
     injected = sum(
-        1 for cell in book.cells[:index] if "injected-parameters" in cell.metadata.get("tags", [])
+        1 for cell in book.cells[:index] if set(added) & set(cell.metadata.get("tags", []))
     )
     return index - injected + 1
 
