@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     unload.add_argument("files", nargs="+", metavar="FILE", help="a file as it was loaded")
     unload.set_defaults(handler=_unload)
 
+    upgrade = commands.add_parser(
+        "upgrade", help="upgrade an older workspace to this journeylib's schema version"
+    )
+    upgrade.add_argument("--db", required=True, help="workspace file")
+    upgrade.add_argument(
+        "--dry-run", action="store_true", help="list the migrations; change nothing"
+    )
+    upgrade.set_defaults(handler=_upgrade)
+
     info = commands.add_parser("info", help="summarise a workspace")
     info.add_argument("--db", required=True)
     info.add_argument("--format", choices=["table", "json"], default="table")
@@ -189,6 +198,21 @@ def _unload(args: argparse.Namespace) -> int:
     with jl.open(args.db) as ws:
         for name in args.files:
             print(ws.unload(name))
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from journeylib.core.engine import Engine
+    from journeylib.loading.upgrade import upgrade
+
+    if not Path(args.db).is_file():
+        raise ParameterError("--db", args.db, reason="No such workspace file.")
+    engine = Engine.connect(args.db)
+    try:
+        done = upgrade(engine, dry_run=args.dry_run)
+    finally:
+        engine.close()
+    print(done if done.steps else f"{args.db} is at schema version {done.after}: nothing to do.")
     return 0
 
 
@@ -384,8 +408,9 @@ def _demo_folder(out: str) -> Path:
 
 
 def _print_summary(summary: dict[str, object]) -> None:
-    for key in ("events", "users", "first_event", "last_event", "rejected"):
-        print(f"{key:12} {summary[key]}")
+    for key in ("schema_version", "events", "users", "first_event", "last_event", "rejected"):
+        if key in summary:
+            print(f"{key:15} {summary[key]}")
     tables = summary.get("tables")
     if isinstance(tables, dict):
         for name, rows in tables.items():

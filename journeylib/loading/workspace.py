@@ -11,13 +11,13 @@ import pandas as pd
 from journeylib.core.durations import Duration, to_microseconds
 from journeylib.core.engine import Engine
 from journeylib.core.errors import DataError, EngineError, ParameterError
-from journeylib.core.schema import TABLES, create_statements
 from journeylib.core.yamlfile import read_mapping
 from journeylib.loading import pipeline
 from journeylib.loading.channels import load_rules
 from journeylib.loading.ingest import load_event_file
 from journeylib.loading.sources import ReadOptions, crm, event_readers, feedback, spend
 from journeylib.loading.unload import UnloadReport, unload_file
+from journeylib.loading.upgrade import VERSION_TABLE, prepare, stored_version
 from journeylib.model.events import Events
 
 PathLike = str | Path
@@ -43,10 +43,8 @@ class Workspace:
         self.engine = engine
         self.channel_rules = load_rules(channel_rules)
         self.session_timeout_us = to_microseconds(session_timeout, param="session_timeout")
-        if not engine.read_only and _missing_tables(engine):
-            with engine.writing():
-                for statement in create_statements():
-                    engine.execute(statement)
+        #: the upgrade opening it ran (an older workspace opened for writing), else None
+        self.upgraded = prepare(engine)
 
     def load_events(
         self,
@@ -166,12 +164,13 @@ class Workspace:
         return Events.over(self.engine, self.engine.ibis.table("events"))
 
     def tables(self) -> dict[str, int]:
-        """Row counts of the workspace's tables."""
+        """Row counts of the workspace's tables (its schema version is in :meth:`info`)."""
         names = [
             row[0]
             for row in self.engine.rows(
                 "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
             )
+            if row[0] != VERSION_TABLE
         ]
         return {
             name: int(self.engine.scalar(f'select count(*) from "{name}"'))
@@ -179,11 +178,12 @@ class Workspace:
         }
 
     def info(self) -> dict[str, Any]:
-        """A summary: events, users, first and last event, rejected rows, rows per table."""
+        """A summary: schema version, events, users, first and last event, rejected rows, rows per table."""
         events, users, first, last = self.engine.rows(
             "select count(*), count(distinct user_id), min(event_time), max(event_time) from events"
         )[0]
         return {
+            "schema_version": stored_version(self.engine),
             "events": int(events),
             "users": int(users),
             "first_event": first.isoformat() if first is not None else None,
@@ -262,17 +262,6 @@ def _each(
                     str(err).rstrip(".") + "." + others, cli=cli.rstrip(".") + "." + others
                 ) from None
     return done
-
-
-def _missing_tables(engine: Engine) -> bool:
-    """Whether some canonical table is not in the workspace yet (a new or an older file)."""
-    present = {
-        str(name)
-        for (name,) in engine.rows(
-            "select table_name from information_schema.tables where table_schema = 'main'"
-        )
-    }
-    return not set(TABLES) <= present
 
 
 def _files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
