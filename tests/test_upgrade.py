@@ -1,6 +1,7 @@
-"""Workspace schema versions (issue #29 step 1): a version-1 workspace made by journeylib
-before versions existed (tests/fixtures/README.md) is upgraded on open, after a backup,
-in one transaction; it then answers exactly as a fresh load of the same files.
+"""Workspace schema versions (issue #29 steps 1 and 2): a version-1 workspace made by
+journeylib before versions existed (tests/fixtures/README.md) is upgraded on open, after a
+backup, in one transaction; it then answers exactly as a fresh load of the same files,
+event ids included (version 3 derives them from canonical content).
 """
 
 from __future__ import annotations
@@ -77,17 +78,30 @@ def test_the_fixture_is_a_version_1_workspace(v1: Path) -> None:
 
 def test_opening_it_upgrades_it_after_a_backup_and_keeps_every_row(v1: Path) -> None:
     before, raw = contents(v1), v1.read_bytes()
-    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 2"):
+    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 3"):
         ws = jl.open(v1)
     assert ws.upgraded is not None and ws.upgraded.backup == v1.with_name("w.duckdb.schema-v1.bak")
     assert ws.upgraded.backup.read_bytes() == raw  # the version-1 file, byte for byte
-    assert ws.info()["schema_version"] == CURRENT == 2
-    history = ws.sql("select version, how from schema_versions").values.tolist()
-    assert history == [[2, "upgraded from 1"]]
+    assert ws.info()["schema_version"] == CURRENT == 3
+    history = ws.sql("select version, how from schema_versions order by version").values.tolist()
+    assert history == [[2, "upgraded from 1"], [3, "upgraded from 2"]]
     ws.close()
     after = contents(v1)
     for name in TABLES:
-        pd.testing.assert_frame_equal(after[name], before[name], obj=name)
+        if name != "events":
+            pd.testing.assert_frame_equal(after[name], before[name], obj=name)
+    # every event kept; ids derived from content are derived again: GA4's change (its
+    # properties are nested, keys unsorted), the CSV's not (color, size: canonical already);
+    # Segment's message ids and CRM/feedback ids stay
+    old = before["events"].set_index(["origin", "event_time", "event_name", "user_id"])
+    new = after["events"].set_index(old.index.names).loc[old.index]
+    pd.testing.assert_frame_equal(
+        new.drop(columns="event_id"), old.drop(columns="event_id"), check_like=True
+    )
+    changed = old.event_id != new.event_id
+    origins = set(old[changed].index.get_level_values("origin"))
+    assert {Path(o).suffix for o in origins} == {".ndjson"}
+    assert not changed[old.index.get_level_values("origin").str.endswith(".jsonl")].any()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # opening it again upgrades nothing
         ws = jl.open(v1)
@@ -158,8 +172,8 @@ def test_a_workspace_from_a_newer_journeylib_is_refused(tmp_path: Path) -> None:
             [CURRENT, "created"]
         ]
         with ws.engine.writing():
-            ws.engine.execute("insert into schema_versions values (3, now(), '9.0', 'future')")
-    with pytest.raises(jl.WorkspaceError, match=r"schema version 3, from a newer journeylib"):
+            ws.engine.execute("insert into schema_versions values (4, now(), '9.0', 'future')")
+    with pytest.raises(jl.WorkspaceError, match=r"schema version 4, from a newer journeylib"):
         jl.open(path)
 
 
@@ -169,7 +183,7 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     raw = v1.read_bytes()
     assert main(["upgrade", "--db", str(v1), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 2:")
+    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 3:")
     assert "Nothing was changed" in out
     assert v1.read_bytes() == raw and not list(v1.parent.glob("*.bak"))
     assert main(["info", "--db", str(v1)]) == 2
@@ -177,8 +191,8 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     assert main(["upgrade", "--db", str(v1)]) == 0
     assert f"The version-1 file is kept at {v1}.schema-v1.bak" in capsys.readouterr().out
     assert main(["info", "--db", str(v1), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["schema_version"] == 2
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 3
     assert main(["info", "--db", str(v1)]) == 0
-    assert "schema_version  2" in capsys.readouterr().out
+    assert "schema_version  3" in capsys.readouterr().out
     assert main(["upgrade", "--db", str(v1)]) == 0
-    assert "at schema version 2: nothing to do" in capsys.readouterr().out
+    assert "at schema version 3: nothing to do" in capsys.readouterr().out

@@ -66,15 +66,60 @@ def _with_ids(plan: Staged, source: str) -> Staged:
     the costliest expression of a load) is computed once per row, not again
     by each step that reads ``_checked``.
     """
-    hashed = (
-        f"md5(concat_ws(chr(31), {literal(source)}, coalesce(s.user_id, s.anonymous_id),"
-        " cast(epoch_us(s.event_time) as varchar), s.event_name, cast(s.properties as varchar)))"
+    hashed = content_id(
+        literal(source),
+        "coalesce(s.user_id, s.anonymous_id)",
+        "s.event_time",
+        "s.event_name",
+        "s.properties",
     )
     sql = (
         f"select s.* replace (coalesce(s.event_id, {hashed}) as event_id,"
         f" coalesce(s.user_id, s.anonymous_id) as user_id) from ({plan.sql}) s"
     )
     return replace(plan, sql=sql)
+
+
+#: a JSON number token written with a zero fraction (``2.0``), skipping string tokens
+_ZERO_FRACTION = r"""("(?:[^"\\]|\\.)*")|(-?[0-9]+)\.0([,}\]])"""
+
+
+def canonical_json(value: str) -> str:
+    """SQL of the canonical text of the JSON ``value``: what an event's content id hashes.
+
+    Keys sorted at every depth and strings written one way (through DuckDB's
+    ``VARIANT``, which keeps object keys sorted), and numbers with a zero
+    fraction written as integers (``2.0`` and ``2e0`` as ``2``), so that the
+    same content exported with its keys or parameters in another order, or
+    its numbers typed otherwise, reads the same.
+
+    Examples
+    --------
+    >>> from journeylib.core.engine import Engine
+    >>> engine = Engine.connect(None)
+    >>> engine.scalar(f"select {canonical_json('$1')}", ['{"b":2.0,"a":{"y":1,"x":"1.0,"}}'])
+    '{"a":{"x":"1.0,","y":1},"b":2}'
+    """
+    text = f"cast(cast(cast(cast({value} as JSON) as VARIANT) as JSON) as VARCHAR)"
+    # the text thrice: DuckDB computes a repeated expression once
+    return (
+        f"case when regexp_matches({text}, '\\.0[,}}\\]]')"
+        f" then regexp_replace({text}, '{_ZERO_FRACTION}', '\\1\\2\\3', 'g') else {text} end"
+    )
+
+
+def content_id(source: str, identity: str, time: str, name: str, properties: str) -> str:
+    """SQL of an event's content id from SQL expressions of its parts (ADR 0035).
+
+    An MD5 over the source, the person (user or anonymous id), the time in
+    microseconds, the name and the canonical properties (:func:`canonical_json`):
+    the id of an event whose export gives none, the key that makes re-loads,
+    re-exports and overlapping exports load each event once.
+    """
+    return (
+        f"md5(concat_ws(chr(31), {source}, {identity}, cast(epoch_us({time}) as varchar),"
+        f" {name}, {canonical_json(properties)}))"
+    )
 
 
 def _canonical(engine: Engine, source: str, rules: Sequence[ChannelRule]) -> str:

@@ -16,7 +16,7 @@ Examples
 >>> from journeylib.core.engine import Engine
 >>> engine = Engine.connect(None)
 >>> prepare(engine) is None, stored_version(engine)
-(True, 2)
+(True, 3)
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ from journeylib.core.engine import Engine
 from journeylib.core.errors import WorkspaceError
 from journeylib.core.schema import TABLES, create_statements
 from journeylib.core.sql import ident
+from journeylib.loading.ingest import content_id
 
 #: the schema version this journeylib writes and reads
-CURRENT = 2
+CURRENT = 3
 #: the table recording each version a workspace reached
 VERSION_TABLE = "schema_versions"
 _VERSION_DDL = (
@@ -59,6 +60,55 @@ def _record_versions(engine: Engine) -> None:
     engine.execute(_VERSION_DDL)
 
 
+def _content_ids(engine: Engine) -> None:
+    """Version 3: content ids over canonical properties (ADR 0035), duplicates removed.
+
+    An event's id was derived (the export gave none) when it equals version
+    1's hash of its source, person, time, name and properties text; the person
+    was the export's user id, else the anonymous id (stitching may have moved
+    the event to a user since, so both are tried). Such ids are computed again
+    with :func:`~journeylib.loading.ingest.content_id`. Events that now share
+    an id (the same content loaded in two key orders) keep the one loaded
+    first; the ledger counts the others as duplicates of their files.
+    """
+
+    def old(who: str) -> str:
+        return (
+            f"md5(concat_ws(chr(31), l.source, {who}, cast(epoch_us(e.event_time) as varchar),"
+            " e.event_name, cast(e.properties as varchar)))"
+        )
+
+    def new(who: str) -> str:
+        return content_id("l.source", who, "e.event_time", "e.event_name", "e.properties")
+
+    engine.execute(
+        "create or replace temp table _reid as"
+        f" select e.rowid as r, e.origin, case when e.event_id = {old('e.user_id')}"
+        f" then {new('e.user_id')} else {new('e.anonymous_id')} end as new_id, l.first"
+        " from events e join (select origin, any_value(source) as source,"
+        " min(loaded_at) as first from loads where target = 'events' group by origin) l"
+        " on e.origin = l.origin"
+        f" where e.event_id = {old('e.user_id')} or e.event_id = {old('e.anonymous_id')}"
+    )
+    engine.execute(
+        "create or replace temp table _extra as select r, origin from"
+        " (select r, origin, row_number() over (partition by new_id order by first, r) as k"
+        " from _reid) where k > 1"
+    )
+    engine.execute("delete from events where rowid in (select r from _extra)")
+    engine.execute(
+        "update loads set loaded = loaded - x.n, duplicates = duplicates + x.n"
+        " from (select origin, count(*) as n from _extra group by origin) x"
+        " where loads.origin = x.origin and loads.target = 'events'"
+    )
+    engine.execute(
+        "update events set event_id = _reid.new_id from _reid"
+        " where events.rowid = _reid.r and _reid.r not in (select r from _extra)"
+    )
+    engine.execute("drop table _reid")
+    engine.execute("drop table _extra")
+
+
 #: every migration, in order: ``MIGRATIONS[k]`` upgrades version k + 1 to k + 2
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -66,6 +116,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "record the schema version (schema_versions) and create the canonical tables"
         " a workspace from before identity_origins lacks",
         _record_versions,
+    ),
+    Migration(
+        3,
+        "derive the ids of events their export gave none from their content with keys in"
+        " a canonical order, so a re-export in another column or key order dedupes;"
+        " events that then share an id keep the one loaded first",
+        _content_ids,
     ),
 )
 
@@ -164,12 +221,14 @@ def upgrade(engine: Engine, *, dry_run: bool = False) -> Upgrade:
     --------
     >>> from journeylib.core.engine import Engine
     >>> engine = Engine.connect(None)
-    >>> engine.execute('create table events (event_id varchar)')  # a version-1 layout
+    >>> for statement in create_statements():  # the tables, no version: a version-1 layout
+    ...     engine.execute(statement)
     >>> print(upgrade(engine, dry_run=True))  # doctest: +ELLIPSIS
-    Would upgrade the in-memory workspace from schema version 1 to 2:
+    Would upgrade the in-memory workspace from schema version 1 to 3:
     - record the schema version (schema_versions) and ...
+    - derive the ids of events ...
     >>> upgrade(engine).after, stored_version(engine)
-    (2, 2)
+    (3, 3)
     """
     before = stored_version(engine)
     if before is None:
