@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -155,14 +156,18 @@ def quoting_calls(source: str) -> list[int]:
     return found
 
 
-def test_only_the_sql_module_quotes() -> None:
-    assert quoting_calls("name = '\"' + x.replace('\"', '\"\"') + '\"'") == [1]  # the check bites
-    quoting = {
+def package_lines(find: Callable[[str], list[int]]) -> dict[str, list[int]]:
+    """The package's modules where ``find`` reports lines, with those lines."""
+    return {
         str(path.relative_to(ROOT)): lines
         for path in (ROOT / "journeylib").rglob("*.py")
-        if (lines := quoting_calls(path.read_text()))
+        if (lines := find(path.read_text()))
     }
-    assert set(quoting) == {"journeylib/core/sql.py"}
+
+
+def test_only_the_sql_module_quotes() -> None:
+    assert quoting_calls("name = '\"' + x.replace('\"', '\"\"') + '\"'") == [1]  # the check bites
+    assert set(package_lines(quoting_calls)) == {"journeylib/core/sql.py"}
 
 
 def environment_reads(source: str) -> list[int]:
@@ -177,12 +182,7 @@ def environment_reads(source: str) -> list[int]:
 def test_no_module_reads_settings_from_the_environment() -> None:
     """ADR 0033: what changes how journeylib runs is in jl.options, set explicitly."""
     assert environment_reads("import os\nsize = os.environ.get('X')") == [2]  # the check bites
-    reading = {
-        str(path.relative_to(ROOT)): lines
-        for path in (ROOT / "journeylib").rglob("*.py")
-        if (lines := environment_reads(path.read_text()))
-    }
-    assert reading == {}
+    assert package_lines(environment_reads) == {}
 
 
 def test_import_journeylib_loads_no_altair_ipywidgets_or_scipy() -> None:

@@ -222,15 +222,9 @@ def test_attribution_of_a_path_summary_says_no_query_ran() -> None:
 
 def counted(result: jl.Result) -> dict[str, list[str]]:
     """The people-count columns the result declares, by table ("" is the main table)."""
-    plain = [c for c in result.counts if "." not in c]
     tables = {"": result.table, **result.extras}
     return {
-        name: [
-            c
-            for c in plain + [c.split(".", 1)[1] for c in result.counts if c.startswith(f"{name}.")]
-            if c in frame
-        ]
-        for name, frame in tables.items()
+        name: [c for c in result.counts_in(name) if c in frame] for name, frame in tables.items()
     }
 
 

@@ -24,7 +24,6 @@ from journeylib.core.options import options
 from journeylib.core.sql import ident, literal
 
 Params = Sequence[object] | None
-#: set (to "1") around a report run with ``read_only=True``: every workspace it opens reads only
 
 
 class Engine:

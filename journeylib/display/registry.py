@@ -100,21 +100,21 @@ def analysis(
         key = slug or name
         if name in ANALYSES or any(a.slug == key for a in ANALYSES.values()):
             raise ValueError(f"analysis {name!r} or slug {key!r} is declared twice")
-        declared = Analysis(name, key, tuple(columns), tuple(counts), tuple(views), tuple(plans))
-        ANALYSES[name] = declared
+        entry = Analysis(name, key, tuple(columns), tuple(counts), tuple(views), tuple(plans))
+        ANALYSES[name] = entry
 
         @functools.wraps(function)
         def run(*args: P.args, **kwargs: P.kwargs) -> Result:
-            if options.plan not in ("auto", *declared.plans):
+            if options.plan not in ("auto", *entry.plans):
                 raise ParameterError(
                     "plan",
                     options.plan,
-                    allowed=["auto", *declared.plans],
+                    allowed=["auto", *entry.plans],
                     reason=f"{name} has no {options.plan} plan (jl.options.plan).",
                 )
             result = function(*args, **kwargs)
             params = {**result.params, "plan": result.params.get("plan", "portable")}
-            return replace(result, slug=key, counts=declared.counts, params=params)
+            return replace(result, slug=key, counts=entry.counts, params=params)
 
         return run
 

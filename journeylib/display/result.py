@@ -167,6 +167,20 @@ class Result:
             "table": json.loads(self.table.to_json(orient="split", index=False, date_format="iso")),
         }
 
+    def counts_in(self, extra: str = "") -> list[str]:
+        """The people-count columns of the table (``extra=""``) or of the extra of that name.
+
+        Examples
+        --------
+        >>> r = Result("demo", pd.DataFrame(), SQL(""), counts=("users", "paths.nulls"))
+        >>> r.counts_in(), r.counts_in("paths")
+        (['users'], ['users', 'nulls'])
+        """
+        plain = [c for c in self.counts if "." not in c]
+        return plain + [
+            c.split(".", 1)[1] for c in self.counts if extra and c.startswith(f"{extra}.")
+        ]
+
     def shared(self, min_cell_size: int = 5, *, show_user_ids: bool = False) -> Result:
         """The result as a shared report shows it: no user ids, small cells suppressed.
 
@@ -185,10 +199,7 @@ class Result:
         from journeylib.core.privacy import shared_table, visible
 
         def share(frame: pd.DataFrame, extra: str = "") -> pd.DataFrame:
-            counts = [c for c in self.counts if "." not in c]
-            counts += [
-                c.split(".", 1)[1] for c in self.counts if extra and c.startswith(f"{extra}.")
-            ]
+            counts = self.counts_in(extra)
             return shared_table(frame, min_cell_size, counts=counts, show_user_ids=show_user_ids)
 
         def drawn(
