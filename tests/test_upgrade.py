@@ -17,7 +17,7 @@ import pytest
 
 import journeylib as jl
 from journeylib.core.engine import Engine
-from journeylib.core.schema import TABLES
+from journeylib.core.schema import EVENT_LAYOUT_COLUMNS
 from journeylib.faces.cli import main
 from journeylib.loading import upgrade as upgrade_module
 from journeylib.loading.upgrade import CURRENT, Migration, UpgradeNotice, stored_version
@@ -36,8 +36,21 @@ def v1(tmp_path: Path) -> Path:
     return path
 
 
+#: the tables of a version-1 workspace
+TABLES = (
+    "events",
+    "spend",
+    "customers",
+    "feedback",
+    "rejected",
+    "loads",
+    "identities",
+    "identity_origins",
+)
+
+
 def contents(path: Path) -> dict[str, pd.DataFrame]:
-    """Every canonical table of the workspace file, rows in a stable order."""
+    """Every table of a version-1 workspace in the file, rows in a stable order."""
     engine = Engine.connect(path, read_only=True)
     try:
         return {name: engine.frame(f'select * from "{name}" order by all') for name in TABLES}
@@ -78,13 +91,13 @@ def test_the_fixture_is_a_version_1_workspace(v1: Path) -> None:
 
 def test_opening_it_upgrades_it_after_a_backup_and_keeps_every_row(v1: Path) -> None:
     before, raw = contents(v1), v1.read_bytes()
-    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 3"):
+    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 4"):
         ws = jl.open(v1)
     assert ws.upgraded is not None and ws.upgraded.backup == v1.with_name("w.duckdb.schema-v1.bak")
     assert ws.upgraded.backup.read_bytes() == raw  # the version-1 file, byte for byte
-    assert ws.info()["schema_version"] == CURRENT == 3
+    assert ws.info()["schema_version"] == CURRENT == 4
     history = ws.sql("select version, how from schema_versions order by version").values.tolist()
-    assert history == [[2, "upgraded from 1"], [3, "upgraded from 2"]]
+    assert history == [[2, "upgraded from 1"], [3, "upgraded from 2"], [4, "upgraded from 3"]]
     ws.close()
     after = contents(v1)
     for name in TABLES:
@@ -94,7 +107,8 @@ def test_opening_it_upgrades_it_after_a_backup_and_keeps_every_row(v1: Path) -> 
     # properties are nested, keys unsorted), the CSV's not (color, size: canonical already);
     # Segment's message ids and CRM/feedback ids stay
     old = before["events"].set_index(["origin", "event_time", "event_name", "user_id"])
-    new = after["events"].set_index(old.index.names).loc[old.index]
+    new = after["events"].drop(columns=list(EVENT_LAYOUT_COLUMNS))
+    new = new.set_index(old.index.names).loc[old.index]
     pd.testing.assert_frame_equal(
         new.drop(columns="event_id"), old.drop(columns="event_id"), check_like=True
     )
@@ -172,8 +186,12 @@ def test_a_workspace_from_a_newer_journeylib_is_refused(tmp_path: Path) -> None:
             [CURRENT, "created"]
         ]
         with ws.engine.writing():
-            ws.engine.execute("insert into schema_versions values (4, now(), '9.0', 'future')")
-    with pytest.raises(jl.WorkspaceError, match=r"schema version 4, from a newer journeylib"):
+            ws.engine.execute(
+                "insert into schema_versions values (?, now(), '9.0', 'future')", [CURRENT + 1]
+            )
+    with pytest.raises(
+        jl.WorkspaceError, match=rf"schema version {CURRENT + 1}, from a newer journeylib"
+    ):
         jl.open(path)
 
 
@@ -183,7 +201,7 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     raw = v1.read_bytes()
     assert main(["upgrade", "--db", str(v1), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 3:")
+    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 4:")
     assert "Nothing was changed" in out
     assert v1.read_bytes() == raw and not list(v1.parent.glob("*.bak"))
     assert main(["info", "--db", str(v1)]) == 2
@@ -191,8 +209,8 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     assert main(["upgrade", "--db", str(v1)]) == 0
     assert f"The version-1 file is kept at {v1}.schema-v1.bak" in capsys.readouterr().out
     assert main(["info", "--db", str(v1), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["schema_version"] == 3
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 4
     assert main(["info", "--db", str(v1)]) == 0
-    assert "schema_version  3" in capsys.readouterr().out
+    assert "schema_version  4" in capsys.readouterr().out
     assert main(["upgrade", "--db", str(v1)]) == 0
-    assert "at schema version 3: nothing to do" in capsys.readouterr().out
+    assert "at schema version 4: nothing to do" in capsys.readouterr().out

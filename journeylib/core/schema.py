@@ -6,7 +6,8 @@
 loaded file, so a re-load is recognised), ``identities`` (anonymous ids
 that a person later identified from) and ``identity_origins`` (which loaded
 file showed each identity, and which file created it, so unloading a file
-undoes only what it alone taught).
+undoes only what it alone taught). ``people`` and ``event_codes`` are the
+dictionaries of the integer keys ``events`` is stored with (ADR 0036).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "properties": "JSON",
     "origin": "VARCHAR",
 }
+
+#: how events are stored beside the columns analyses see (loading/layout.py, ADR 0036)
+EVENT_LAYOUT_COLUMNS: dict[str, str] = {"person_key": "INTEGER", "event_code": "INTEGER"}
 
 SPEND_COLUMNS: dict[str, str] = {
     "date": "DATE",
@@ -96,8 +100,12 @@ IDENTITY_ORIGIN_COLUMNS: dict[str, str] = {
     "created": "BOOLEAN",
 }
 
+PEOPLE_COLUMNS: dict[str, str] = {"person_key": "INTEGER", "user_id": "VARCHAR"}
+
+EVENT_CODE_COLUMNS: dict[str, str] = {"event_code": "INTEGER", "event_name": "VARCHAR"}
+
 TABLES: dict[str, dict[str, str]] = {
-    "events": EVENT_COLUMNS,
+    "events": EVENT_COLUMNS | EVENT_LAYOUT_COLUMNS,
     "spend": SPEND_COLUMNS,
     "customers": CUSTOMER_COLUMNS,
     "feedback": FEEDBACK_COLUMNS,
@@ -105,6 +113,8 @@ TABLES: dict[str, dict[str, str]] = {
     "loads": LOAD_COLUMNS,
     "identities": IDENTITY_COLUMNS,
     "identity_origins": IDENTITY_ORIGIN_COLUMNS,
+    "people": PEOPLE_COLUMNS,
+    "event_codes": EVENT_CODE_COLUMNS,
 }
 
 

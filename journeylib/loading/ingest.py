@@ -19,7 +19,7 @@ from pathlib import Path
 from journeylib.core.engine import Engine
 from journeylib.core.schema import EVENT_COLUMNS
 from journeylib.core.sql import literal
-from journeylib.loading import pipeline
+from journeylib.loading import layout, pipeline
 from journeylib.loading.channels import ChannelRule, case_sql
 from journeylib.loading.sources import ReadOptions, Staged, event_readers, sniff
 from journeylib.loading.sources.common import zone_problem
@@ -53,6 +53,7 @@ def load_event_file(
         key=["event_id"],
         checks=_checks,
         shape=lambda engine: _canonical(engine, source, rules),
+        store=layout.stored,
         after_insert=after,
         notes=lambda engine: _time_notes(engine, options.tz) + _traffic_notes(engine, source),
         advice=lambda: sniff.advice(path, source),
@@ -201,8 +202,10 @@ def _stitch(engine: Engine, origin: str) -> list[str]:
         )
     ]
     if stitched:
+        layout.extend(engine, layout.PEOPLE, "select user_id from identities")
         engine.execute(
-            "update events set user_id = i.user_id from identities i"
+            "update events set user_id = i.user_id, person_key = p.person_key"
+            " from identities i join people p on p.user_id = i.user_id"
             " where events.anonymous_id = i.anonymous_id and events.user_id = events.anonymous_id"
         )
     return stitched

@@ -165,6 +165,7 @@ def load_file(
     key: Sequence[str],
     checks: Callable[[Staged], Sequence[Check]],
     shape: Callable[[Engine], str] | None = None,
+    store: Callable[[Engine, str, str], str] | None = None,
     after_insert: Callable[[Engine], None] | None = None,
     notes: Callable[[Engine], list[str]] | None = None,
     advice: Callable[[], str] | None = None,
@@ -182,7 +183,9 @@ def load_file(
     a SELECT over ``_stage`` that derives columns (it may first create small
     helper tables); the checks run over it as the view ``_checked``.
     ``columns`` are the target's columns taken from ``_checked`` (``origin`` is
-    added); ``key`` the columns that identify a row for dedupe.
+    added); ``key`` the columns that identify a row for dedupe. ``store``,
+    when given, returns the SELECT that stores the new rows from the valid
+    rows and the new ones (SQL), as :func:`journeylib.loading.layout.stored`.
     """
     origin = str(path)
     if not path.is_file():
@@ -209,6 +212,7 @@ def load_file(
                     key,
                     checks,
                     shape,
+                    store,
                     after_insert,
                     notes,
                     advice,
@@ -244,6 +248,7 @@ def _load(
     key: Sequence[str],
     checks: Callable[[Staged], Sequence[Check]],
     shape: Callable[[Engine], str] | None,
+    store: Callable[[Engine, str, str], str] | None,
     after_insert: Callable[[Engine], None] | None,
     notes: Callable[[Engine], list[str]] | None,
     advice: Callable[[], str] | None,
@@ -265,7 +270,7 @@ def _load(
             rejected = _reject(engine, plan, origin)
             if rows and rejected == rows:
                 raise _nothing_loadable(engine, origin, source, rows, advice)
-            loaded = _insert(engine, target, columns, key, origin)
+            loaded = _insert(engine, target, columns, key, origin, store)
             if after_insert is not None:
                 after_insert(engine)
             if _loaded(engine, checksum, target):
@@ -483,7 +488,12 @@ def _reject(engine: Engine, plan: Staged, origin: str) -> int:
 
 
 def _insert(
-    engine: Engine, target: str, columns: Sequence[str], key: Sequence[str], origin: str
+    engine: Engine,
+    target: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    origin: str,
+    store: Callable[[Engine, str, str], str] | None,
 ) -> int:
     """Insert the rows that passed, skipping keys repeated in the file or already present."""
     table = ident(target)
@@ -503,12 +513,9 @@ def _insert(
         match = " and ".join(f"t.{ident(k)} is not distinct from c.{ident(k)}" for k in key)
         condition = f" where not exists (select 1 from {table} t where {match})"
     selected = ", ".join(f"c.{ident(col)}" for col in columns)
+    rows = f"select {selected}, {literal(origin)} as origin from ({valid}) c{condition}"
     before = int(engine.scalar(f"select count(*) from {table}"))
-    engine.execute(
-        f"insert into {table} ({', '.join(ident(c) for c in columns)}, origin)"
-        f" select {selected}, ? from ({valid}) c{condition}",
-        [origin],
-    )
+    engine.execute(f"insert into {table} by name {store(engine, valid, rows) if store else rows}")
     return int(engine.scalar(f"select count(*) from {table}")) - before
 
 

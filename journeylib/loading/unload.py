@@ -16,6 +16,7 @@ from pathlib import Path
 from journeylib.core.engine import Engine
 from journeylib.core.errors import ParameterError, closest
 from journeylib.core.sql import ident
+from journeylib.loading import layout
 from journeylib.loading.ingest import sessionize
 from journeylib.loading.pipeline import file_checksum
 
@@ -78,6 +79,7 @@ def unload_file(engine: Engine, origin: str | Path, session_timeout_us: int) -> 
         for table in TABLES_WITH_ORIGIN:
             engine.execute(f"delete from {ident(table)} where origin in ({marks})", origins)
         removed["identities"] = _forget_identities(engine, origins, marks)
+        layout.prune_codes(engine)
         touched = [row[0] for row in engine.rows("select user_id from _unload_users")]
         sessionize(engine, session_timeout_us, touched)
         engine.execute("drop table _unload_users")
@@ -145,8 +147,10 @@ def _forget_identities(engine: Engine, origins: list[str], marks: str) -> int:
         "insert into _unload_users select user_id from _forgotten"
         " union select anonymous_id from _forgotten"
     )
+    layout.extend(engine, layout.PEOPLE, "select anonymous_id as user_id from _forgotten")
     engine.execute(
-        "update events set user_id = f.anonymous_id from _forgotten f"
+        "update events set user_id = f.anonymous_id, person_key = p.person_key"
+        " from _forgotten f join people p on p.user_id = f.anonymous_id"
         " where events.anonymous_id = f.anonymous_id and events.user_id = f.user_id"
     )
     forgotten = int(engine.scalar("select count(*) from _forgotten"))

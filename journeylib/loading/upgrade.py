@@ -16,7 +16,7 @@ Examples
 >>> from journeylib.core.engine import Engine
 >>> engine = Engine.connect(None)
 >>> prepare(engine) is None, stored_version(engine)
-(True, 3)
+(True, 4)
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from journeylib.core.engine import Engine
 from journeylib.core.errors import WorkspaceError
 from journeylib.core.schema import TABLES, create_statements
 from journeylib.core.sql import ident
+from journeylib.loading import layout
 from journeylib.loading.ingest import content_id
 
 #: the schema version this journeylib writes and reads
-CURRENT = 3
+CURRENT = 4
 #: the table recording each version a workspace reached
 VERSION_TABLE = "schema_versions"
 _VERSION_DDL = (
@@ -123,6 +124,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         " a canonical order, so a re-export in another column or key order dedupes;"
         " events that then share an id keep the one loaded first",
         _content_ids,
+    ),
+    Migration(
+        4,
+        "store events with integer person keys and event codes (the people and event_codes"
+        " dictionaries) and rows ordered by person and time, for the native plans",
+        layout.fill,
     ),
 )
 
@@ -224,11 +231,12 @@ def upgrade(engine: Engine, *, dry_run: bool = False) -> Upgrade:
     >>> for statement in create_statements():  # the tables, no version: a version-1 layout
     ...     engine.execute(statement)
     >>> print(upgrade(engine, dry_run=True))  # doctest: +ELLIPSIS
-    Would upgrade the in-memory workspace from schema version 1 to 3:
+    Would upgrade the in-memory workspace from schema version 1 to 4:
     - record the schema version (schema_versions) and ...
     - derive the ids of events ...
+    - store events with integer person keys ...
     >>> upgrade(engine).after, stored_version(engine)
-    (3, 3)
+    (4, 4)
     """
     before = stored_version(engine)
     if before is None:

@@ -12,7 +12,7 @@ from journeylib.core.durations import Duration, to_microseconds
 from journeylib.core.engine import Engine
 from journeylib.core.errors import DataError, EngineError, ParameterError
 from journeylib.core.yamlfile import read_mapping
-from journeylib.loading import pipeline
+from journeylib.loading import layout, pipeline
 from journeylib.loading.channels import load_rules
 from journeylib.loading.ingest import load_event_file
 from journeylib.loading.sources import ReadOptions, crm, event_readers, feedback, spend
@@ -164,13 +164,16 @@ class Workspace:
         return Events.over(self.engine, self.engine.ibis.table("events"))
 
     def tables(self) -> dict[str, int]:
-        """Row counts of the workspace's tables (its schema version is in :meth:`info`)."""
+        """Row counts of the workspace's tables (its schema version is in :meth:`info`).
+
+        The store's own tables (the version history, the key dictionaries) are left out.
+        """
         names = [
             row[0]
             for row in self.engine.rows(
                 "select table_name from duckdb_tables() where schema_name = 'main' and not temporary"
             )
-            if row[0] != VERSION_TABLE
+            if row[0] not in {VERSION_TABLE, *(d.table for d in layout.DICTIONARIES)}
         ]
         return {
             name: int(self.engine.scalar(f'select count(*) from "{name}"'))

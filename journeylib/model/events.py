@@ -1,7 +1,9 @@
 """The immutable handle analyses read: a workspace's events, scoped.
 
 ``Events`` holds an Ibis table expression over the canonical ``events``
-table. Scoping verbs (:meth:`Events.where`, :meth:`Events.between`) return a
+table: its canonical columns and, in a workspace, the store's integer
+``person_key`` and ``event_code`` that native plans join and group on
+(ADR 0036). Scoping verbs (:meth:`Events.where`, :meth:`Events.between`) return a
 new handle; nothing is executed until an analysis runs.
 """
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from journeylib.core.engine import Engine
 from journeylib.core.errors import ParameterError, whole_number
-from journeylib.core.schema import EVENT_COLUMNS
+from journeylib.core.schema import EVENT_COLUMNS, EVENT_LAYOUT_COLUMNS
 from journeylib.core.sql import json_path
 
 #: what an analysis counts: people (``user_id``) or their sessions (``session_id``)
@@ -181,13 +183,15 @@ class Events:
         """The events in scope as a DataFrame, ordered by time: all of them, or the first ``limit``.
 
         When ``limit`` leaves events out, a warning says how many of how many came back.
+        The columns are those the events were given or loaded with, without the
+        store's integer keys (ADR 0036).
 
         Examples
         --------
         >>> import journeylib as jl, warnings
         >>> ev = jl.datasets.sample_or("").events().where(event_name="purchase")
-        >>> len(ev.to_pandas()) == ev.count()
-        True
+        >>> len(ev.to_pandas()) == ev.count(), "person_key" in ev.to_pandas().columns
+        (True, False)
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always", UserWarning)
         ...     first = ev.to_pandas(limit=10)
@@ -196,7 +200,8 @@ class Events:
         """
         if limit is not None:
             whole_number("limit", limit)
-        expr = self.table.order_by(["event_time", "event_id"])
+        layout = [c for c in EVENT_LAYOUT_COLUMNS if c in self.table.columns]
+        expr = self.table.drop(*layout).order_by(["event_time", "event_id"])
         if limit is None:
             return self.engine.run(expr, what="reading events")
         frame = self.engine.run(expr.limit(limit + 1), what="reading events")

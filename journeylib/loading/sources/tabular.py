@@ -16,6 +16,7 @@ from pathlib import Path
 from journeylib.core.engine import Engine
 from journeylib.core.errors import DataError, ParameterError
 from journeylib.core.sql import ident, literal
+from journeylib.loading import layout
 from journeylib.loading.pipeline import Check
 from journeylib.loading.sources import Staged
 from journeylib.loading.sources.common import (
@@ -164,11 +165,9 @@ def insert_events(engine: Engine, select: str, origin: str) -> None:
     ``select`` yields event_id, user_id, event_time, event_name, session_id,
     revenue and properties.
     """
-    engine.execute(
-        "insert into events (event_id, user_id, event_time, event_name, session_id, revenue,"
-        " properties, origin)"
-        " select event_id, user_id, event_time, event_name, session_id, revenue, properties, ?"
-        f" from ({select}) s where event_time is not null"
+    layout.insert(
+        engine,
+        "select event_id, user_id, event_time, event_name, session_id, revenue, properties,"
+        f" {literal(origin)} as origin from ({select}) s where event_time is not null"
         " and not exists (select 1 from events e where e.event_id = s.event_id)",
-        [origin],
     )
