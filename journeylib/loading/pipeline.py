@@ -123,13 +123,15 @@ STAGE_VIEWS = True
 
 #: Memory budget of a load into a workspace file, in bytes. A materialised
 #: stage (every row of a JSON export with its properties, about 1 KB a row)
-#: would otherwise grow with the file (9.7 GiB at 10M GA4 events); under the
-#: budget DuckDB moves what does not fit to its temporary directory beside the
-#: workspace. Spilling costs time (at 2 GiB a 10M-row CSV load took 1.45x as
-#: long), so the budget sits above what a 10M-row CSV stage needs (3.1 GiB).
+#: would otherwise grow with the file (9.7 GiB at 10M GA4 events), and the
+#: rows are sorted into the store's order (ADR 0036: 3.7 GiB for 10M Parquet
+#: rows, 4.3 GiB for CSV); under the budget DuckDB moves what does not fit
+#: to its temporary directory beside the workspace. Spilling costs a little
+#: time: at 10M rows a CSV load took 52.6 s at 3 GiB against 50.4 s without
+#: a budget, a Parquet load 30-34 s against 30.8 s (peaks 3.3 GiB).
 #: A lower limit the user set stays. In-memory workspaces keep DuckDB's own
 #: limit: they hold the whole workspace in memory anyway.
-LOAD_MEMORY = 4 * 2**30
+LOAD_MEMORY = 3 * 2**30
 
 _UNITS = {
     "bytes": 1,
@@ -200,7 +202,7 @@ def load_file(
             return replace(skipped, checksum=checksum.result())
         try:
             plan = staged()
-            with _memory_budget(engine, materialised=not (plan.rereadable and STAGE_VIEWS)):
+            with _memory_budget(engine):
                 return _load(
                     engine,
                     plan,
@@ -319,13 +321,13 @@ def _nothing_loadable(
 
 
 @contextmanager
-def _memory_budget(engine: Engine, *, materialised: bool) -> Iterator[None]:
+def _memory_budget(engine: Engine) -> Iterator[None]:
     """Hold DuckDB's memory limit to :data:`LOAD_MEMORY` while a file is loaded.
 
-    Only for a materialised stage in a workspace file; the limit in force
-    before (DuckDB's default or the user's) is put back afterwards.
+    Only in a workspace file; the limit in force before (DuckDB's default or
+    the user's) is put back afterwards.
     """
-    if not materialised or engine.path is None:
+    if engine.path is None:
         yield
         return
     before = str(engine.scalar("select current_setting('memory_limit')"))
