@@ -97,14 +97,6 @@ def insert(engine: Engine, rows: str) -> None:
     engine.execute(f"insert into events by name {stored(engine, rows, rows)}")
 
 
-def person_key_of(user_id: str) -> str:
-    """SQL of the person key of the SQL expression ``user_id`` (a scalar subquery).
-
-    The id must be in ``people`` (:func:`extend`).
-    """
-    return f"(select d.person_key from people d where d.user_id = {user_id})"
-
-
 def prune_codes(engine: Engine) -> None:
     """Drop the event codes no event has any more (after an unload).
 
