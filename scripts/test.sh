@@ -16,4 +16,8 @@ fi
 .venv/bin/ruff format --check
 .venv/bin/mypy
 .venv/bin/pre-commit validate-config .pre-commit-config.yaml
-.venv/bin/pytest "$@"
+# Every test and doctest on both cores (pytest-xdist), except the real-browser tests,
+# which start JupyterLab servers of their own and run after, on their own. Exit code 5
+# (nothing selected, as when "$@" picks tests of one part only) is not a failure.
+.venv/bin/pytest -n 2 --ignore=tests/browser "$@" || [ $? -eq 5 ]
+.venv/bin/pytest tests/browser "$@" || [ $? -eq 5 ]
