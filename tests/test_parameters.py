@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 import pytest
+from analysis_calls import one_call_each
 from oracles import BASE
 from oracles import events as canonical
 
@@ -159,26 +160,7 @@ def test_a_bad_value_is_a_parameter_error_naming_the_allowed_values(
 
 
 #: one good call of every public analysis over the fixture's events
-CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
-    "funnel": lambda ev: jl.funnel(ev, STEPS, "1d"),
-    "time_to_convert": lambda ev: jl.time_to_convert(ev, STEPS, "1d"),
-    "trended_funnel": lambda ev: jl.trended_funnel(ev, STEPS, "1d"),
-    "compare_funnels": lambda ev: jl.compare_funnels({"a": ev, "b": ev}, STEPS, "1d"),
-    "drivers": lambda ev: jl.drivers(ev, STEPS, "1d", min_support=1),
-    "drop_off": lambda ev: jl.drop_off(ev, STAGES, min_support=1),
-    "paths": lambda ev: jl.paths(ev, conversion="buy"),
-    "next_steps": lambda ev: jl.next_steps(ev, "view"),
-    "previous_steps": lambda ev: jl.previous_steps(ev, "cart"),
-    "step_matrix": lambda ev: jl.step_matrix(ev),
-    "transitions": lambda ev: jl.transitions(ev),
-    "predict_next": lambda ev: jl.predict_next(ev, ["view"], min_count=1),
-    "retention": lambda ev: jl.retention(ev, period="day"),
-    "journey_map": lambda ev: jl.journey_map(ev, STAGES, key_events=[]),
-    "stage_of": lambda ev: jl.stage_of(ev, STAGES),
-    "personas": lambda ev: jl.personas(ev, STAGES, k=2),
-    "compare_segments": lambda ev: jl.compare_segments(ev, {"a": ev, "b": ev}, steps=STEPS),
-    "attribution": lambda ev: jl.attribution(ev, conversion="buy", models=["last_touch"]),
-}
+CALLS = one_call_each(STEPS, STAGES)
 
 
 def test_every_registered_analysis_is_public_and_called_here() -> None:

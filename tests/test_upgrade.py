@@ -11,11 +11,11 @@ import gzip
 import json
 import shutil
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from analysis_calls import one_call_each
 
 import journeylib as jl
 from journeylib.core.engine import Engine
@@ -131,37 +131,15 @@ STAGES = jl.Stages(
     {"aware": ["page_view", "session_start"], "consider": ["view_item"], "buy": ["purchase"]}
 )
 #: one call of every registered analysis over the fixture's events
-CALLS: dict[str, Callable[[jl.Events], jl.Result]] = {
-    "funnel": lambda ev: jl.funnel(ev, STEPS, "1d"),
-    "time_to_convert": lambda ev: jl.time_to_convert(ev, STEPS, "1d"),
-    "trended_funnel": lambda ev: jl.trended_funnel(ev, STEPS, "1d"),
-    "compare_funnels": lambda ev: jl.compare_funnels(
-        {
-            "web": ev.where(event_name=["page_view", "session_start", "view_item", "purchase"]),
-            "all": ev,
-        },
-        STEPS,
-        "1d",
-    ),
-    "drivers": lambda ev: jl.drivers(ev, STEPS, "1d", min_support=1),
-    "drop_off": lambda ev: jl.drop_off(ev, STAGES, min_support=1),
-    "paths": lambda ev: jl.paths(ev, conversion="purchase"),
-    "next_steps": lambda ev: jl.next_steps(ev, "page_view"),
-    "previous_steps": lambda ev: jl.previous_steps(ev, "purchase"),
-    "step_matrix": lambda ev: jl.step_matrix(ev),
-    "transitions": lambda ev: jl.transitions(ev),
-    "predict_next": lambda ev: jl.predict_next(ev, ["page_view"], min_count=1),
-    "retention": lambda ev: jl.retention(ev, period="day"),
-    "journey_map": lambda ev: jl.journey_map(ev, STAGES, key_events=[]),
-    "stage_of": lambda ev: jl.stage_of(ev, STAGES),
-    "personas": lambda ev: jl.personas(ev, STAGES, k=2),
-    "compare_segments": lambda ev: jl.compare_segments(
-        ev, {"crm": ev.where(event_name="crm_lead_created"), "all": ev}, steps=STEPS
-    ),
-    "attribution": lambda ev: jl.attribution(
-        ev, conversion="purchase", models=["last_touch", "linear", "markov"]
-    ),
-}
+CALLS = one_call_each(
+    STEPS,
+    STAGES,
+    segments=lambda ev: {
+        "web": ev.where(event_name=["page_view", "session_start", "view_item", "purchase"]),
+        "all": ev,
+    },
+    models=["last_touch", "linear", "markov"],
+)
 
 
 def test_the_upgraded_workspace_answers_as_a_fresh_load_and_reloads_nothing(
