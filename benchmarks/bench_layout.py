@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import fresh
 from generate import generate
 
 LAYOUTS = ("text", "keys", "keys_sorted")
@@ -151,26 +152,6 @@ def sql(question: str, keyed: bool) -> str:
     """
 
 
-CHILD = """
-import duckdb, json, resource, sys, time
-path, query = sys.argv[1:3]
-con = duckdb.connect(path, read_only=True)
-con.execute("set enable_progress_bar = false")
-started = time.perf_counter()
-answer = con.execute(query).fetchall()
-seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": seconds, "answer": repr(answer), "peak": peak}))
-"""
-
-
-def run(path: Path, query: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), query], check=True, capture_output=True, text=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)
@@ -194,7 +175,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, object]]] = {layout: [] for layout in LAYOUTS}
         for _ in range(args.repeat):
             for layout in LAYOUTS:
-                runs[layout].append(run(files[layout], sql(question, layout != "text")))
+                runs[layout].append(fresh.query(files[layout], sql(question, layout != "text")))
         answers = {layout: runs[layout][0]["answer"] for layout in LAYOUTS}
         base = statistics.median(float(r["seconds"]) for r in runs["text"])  # type: ignore[arg-type]
         for layout in LAYOUTS:

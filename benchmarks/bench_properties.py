@@ -33,9 +33,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fresh
 from generate import generate
 
-from journeylib.loading.ingest import _ZERO_FRACTION, canonical_json
+from journeylib.loading.ingest import canonical_json, integral_numbers
 from journeylib.loading.sources.common import json_lines
 from journeylib.loading.sources.ga4 import _flatten
 
@@ -76,11 +77,7 @@ def build_sql(layout: str) -> str:
         )
     if layout == "variant":
         # a VARIANT's JSON text has its keys sorted already: only numbers to normalise
-        text = "cast(cast(v as JSON) as VARCHAR)"
-        canonical = (
-            f"case when regexp_matches({text}, '\\.0[,}}\\]]')"
-            f" then regexp_replace({text}, '{_ZERO_FRACTION}', '\\1\\2\\3', 'g') else {text} end"
-        )
+        canonical = integral_numbers("cast(cast(v as JSON) as VARCHAR)")
         return (
             f"select md5({canonical}) as event_id, v as properties"
             f" from (select cast(cast({_TEXT} as JSON) as VARIANT) as v from ({parsed}))"
@@ -143,39 +140,24 @@ def read_sql(layout: str, read: str) -> str:
     return f"select k, count(*) as n from (select {keys[kind]} as k from t) group by k order by n desc, k"
 
 
-CHILD = """
+#: build one layout's table from the lines into a fresh file; the answer is its size
+BUILD = (
+    """
 import duckdb, json, os, resource, sys, time
-lines, target, sql, mode = sys.argv[1:5]
-if mode == "build":
-    if os.path.exists(target):
-        os.remove(target)
-    con = duckdb.connect(target)
-    con.execute("set enable_progress_bar = false")
-    con.execute(f"attach '{lines}' as src (read_only)")
-    con.execute("create view lines as select * from src.lines")
-    started = time.perf_counter()
-    con.execute(f"create table t as {sql}")
-    con.execute("checkpoint")
-    answer = os.path.getsize(target)
-else:
-    con = duckdb.connect(target, read_only=True)
-    con.execute("set enable_progress_bar = false")
-    started = time.perf_counter()
-    answer = con.execute(sql).fetchall()
-seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"seconds": seconds, "answer": repr(answer), "peak": peak}))
+lines, target, sql = sys.argv[1:4]
+if os.path.exists(target):
+    os.remove(target)
+con = duckdb.connect(target)
+con.execute("set enable_progress_bar = false")
+con.execute(f"attach '{lines}' as src (read_only)")
+con.execute("create view lines as select * from src.lines")
+started = time.perf_counter()
+con.execute(f"create table t as {sql}")
+con.execute("checkpoint")
+answer = os.path.getsize(target)
 """
-
-
-def run(lines: Path, target: Path, sql: str, mode: str) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(lines), str(target), sql, mode],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    + fresh.REPORT
+)
 
 
 def stage_lines(ndjson: Path, folder: Path) -> Path:
@@ -206,7 +188,7 @@ def main() -> None:
     builds: dict[str, list[dict[str, object]]] = {layout: [] for layout in layouts}
     for _ in range(args.repeat):
         for layout in layouts:
-            builds[layout].append(run(lines, stored[layout], build_sql(layout), "build"))
+            builds[layout].append(fresh.run(BUILD, lines, stored[layout], build_sql(layout)))
     for layout in layouts:
         results[layout]["build"] = statistics.median(float(r["seconds"]) for r in builds[layout])  # type: ignore[arg-type]
         results[layout]["build_peak_gib"] = max(float(r["peak"]) for r in builds[layout]) / 2**30  # type: ignore[arg-type]
@@ -215,7 +197,7 @@ def main() -> None:
         runs: dict[str, list[dict[str, object]]] = {layout: [] for layout in layouts}
         for _ in range(args.repeat):
             for layout in layouts:
-                runs[layout].append(run(lines, stored[layout], read_sql(layout, read), "read"))
+                runs[layout].append(fresh.query(stored[layout], read_sql(layout, read)))
         for layout in layouts:
             results[layout][read] = statistics.median(float(r["seconds"]) for r in runs[layout])  # type: ignore[arg-type]
             results[layout][f"{read}_answer"] = runs[layout][0]["answer"]

@@ -101,7 +101,20 @@ def canonical_json(value: str) -> str:
     >>> engine.scalar(f"select {canonical_json('$1')}", ['{"b":2.0,"a":{"y":1,"x":"1.0,"}}'])
     '{"a":{"x":"1.0,","y":1},"b":2}'
     """
-    text = f"cast(cast(cast(cast({value} as JSON) as VARIANT) as JSON) as VARCHAR)"
+    return integral_numbers(
+        f"cast(cast(cast(cast({value} as JSON) as VARIANT) as JSON) as VARCHAR)"
+    )
+
+
+def integral_numbers(text: str) -> str:
+    """SQL of the JSON text ``text`` with numbers of zero fraction written as integers.
+
+    Examples
+    --------
+    >>> from journeylib.core.engine import Engine
+    >>> Engine.connect(None).scalar(f"select {integral_numbers('$1')}", ['{"a":2.0,"b":"2.0,"}'])
+    '{"a":2,"b":"2.0,"}'
+    """
     # the text thrice: DuckDB computes a repeated expression once
     return (
         f"case when regexp_matches({text}, '\\.0[,}}\\]]')"
