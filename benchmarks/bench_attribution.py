@@ -17,7 +17,6 @@ Medians of --repeat runs, in this process (the data is read from the file each t
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -29,11 +28,11 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pandas as pd
-from generate import generate
+from generate import arguments, generate
 
 import journeylib as jl
 from journeylib.analyses.attribution import DEFAULT_MODELS, Journeys
-from journeylib.analyses.attribution.markov import markov
+from journeylib.analyses.attribution.markov import markov_credit
 from journeylib.analyses.attribution.shapley import shapley
 from journeylib.analyses.attribution.touchpoints import PathOptions, journey_touches, path_summary
 
@@ -85,10 +84,7 @@ def twelve_channel_paths(seed: int = 0) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser = arguments(__doc__)
     args = parser.parse_args()
     file = generate(args.events, args.data, ["parquet"])["parquet"]
     figures: dict[str, object] = {"events": args.events}
@@ -108,7 +104,7 @@ def main() -> None:
 
     paths = summary.assign(path=[" > ".join(map(str, p)) for p in summary.path])
     journeys = Journeys.from_frame(paths)
-    figures["markov_seconds"], _ = timed(lambda: markov(journeys, 1), args.repeat)
+    figures["markov_seconds"], _ = timed(lambda: markov_credit(journeys, 1), args.repeat)
     with contextlib.suppress(ImportError), contextlib.redirect_stdout(io.StringIO()):
         import ChannelAttribution as ca
 

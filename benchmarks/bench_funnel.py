@@ -9,14 +9,13 @@ of --repeat runs, peak resident memory); the counts of both must be identical.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from generate import generate
+from generate import arguments, generate
 
 STEPS = ["view_item", "add_to_cart", "begin_checkout", "purchase"]
 WINDOW_SECONDS = 7 * 86_400
@@ -63,10 +62,7 @@ def measure(kind: str, path: Path, repeat: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser = arguments(__doc__)
     args = parser.parse_args()
     path = generate(args.events, args.data, ["parquet"])["parquet"]
     chdb = measure("chdb", path, args.repeat)

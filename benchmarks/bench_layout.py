@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 import fresh
-from generate import generate
+from generate import arguments, generate
 
 LAYOUTS = ("text", "keys", "keys_sorted")
 STEPS = ("view_item", "add_to_cart", "begin_checkout", "purchase")
@@ -153,10 +153,7 @@ def sql(question: str, keyed: bool) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser = arguments(__doc__)
     parser.add_argument("--questions", default=",".join(QUESTIONS))
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -22,7 +22,6 @@ Results are printed and written to benchmarks/results/load_<events>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from generate import generate
+from generate import arguments, generate
 
 from journeylib.loading.sources.common import json_lines
 
@@ -119,7 +118,7 @@ with tempfile.TemporaryDirectory() as folder:
     with jl.open(db) as ws:
         ws.load_events(path, source="ga4")
     con = duckdb.connect(str(db), read_only=True)
-    rows = con.sql("select properties::varchar as line from events")
+    rows = con.sql("select to_json(properties)::varchar as line from events")
     rows.write_csv(out, header=False, quotechar="", sep="\\x1e")
 """
 
@@ -137,11 +136,8 @@ def stored_properties(path: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser = arguments(__doc__)
     parser.add_argument("--formats", default="parquet,csv,ga4")
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
     args = parser.parse_args()
     formats = args.formats.split(",")
     files = generate(args.events, args.data, formats)

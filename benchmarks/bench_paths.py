@@ -20,7 +20,6 @@ per period, every cohort) must be identical; the script prints whether they are.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generate import generate
+from generate import arguments, generate
 
 PERIODS = 8
 KINDS = ["floor", "paths", "transitions", "retention", "chdb"]
@@ -141,10 +140,7 @@ def measure(kind: str, path: Path, repeat: int) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=10_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser = arguments(__doc__, events=10_000_000)
     parser.add_argument(
         "--only", default=",".join(KINDS), help="comma-separated subset of " + ",".join(KINDS)
     )

@@ -26,7 +26,6 @@ Layouts:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ import sys
 from pathlib import Path
 
 import fresh
-from generate import generate
+from generate import arguments, generate
 
 from journeylib.loading.ingest import canonical_json, integral_numbers
 from journeylib.loading.sources.common import json_lines
@@ -174,10 +173,7 @@ def stage_lines(ndjson: Path, folder: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=2_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser = arguments(__doc__, events=2_000_000)
     parser.add_argument("--layouts", default=",".join(LAYOUTS))
     args = parser.parse_args()
     ndjson = generate(args.events, args.data, ["ga4"])["ga4"]

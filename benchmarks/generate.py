@@ -133,6 +133,21 @@ def generate(events: int, out: Path, formats: list[str]) -> dict[str, Path]:
     return written
 
 
+def arguments(doc: str, events: int = 1_000_000) -> argparse.ArgumentParser:
+    """A benchmark's parser: ``--events`` (``10_000_000`` allowed), ``--repeat``, ``--data``.
+
+    Examples
+    --------
+    >>> arguments("Bench: what it measures").parse_args(["--events", "2_000"]).events
+    2000
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=events)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    return parser
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=1_000_000)

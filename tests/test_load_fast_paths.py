@@ -11,7 +11,7 @@
 - GA4 event parameters are looked up in their list, not through a MAP of
   every parameter: the same values as the MAP.
 - GA4 properties are built from parameters written out as text, not as a MAP
-  turned into JSON: byte for byte the same properties (so the same hashed
+  turned into JSON: the same properties (so the same hashed
   event ids); a row whose parameter key repeats is rejected, naming the key.
 - JSON-lines and CSV rows are numbered by their position in the staged table,
   not by ``row_number() over ()``: the same line numbers in a file that DuckDB
@@ -259,8 +259,8 @@ def test_parquet_staged_as_a_view_gives_the_tables_of_the_materialised_stage(mon
     assert [row[4:8] for row in as_view["loads"]] == [[11, 5, 1, 5], [4, 1, 1, 2]]
     assert [row[:2] for row in as_view["identities"]] == [["d1", "alice"], ["d3", "carol"]]
     props = {row[0]: row[11] for row in as_view["events"]}
-    assert props["e2"] == '{"a":[1,2.5]}' and props["e3"] == '{"plan":"free"}'
-    assert props["e10"] == '{"plan":"pro"}' and props["e11"] == "{}"
+    assert props["e2"] == {"a": [1, 2.5]} and props["e3"] == {"plan": "free"}
+    assert props["e10"] == {"plan": "pro"} and props["e11"] == {}
 
 
 def test_golden_parquet_exports_give_the_same_tables_either_way(monkeypatch, tmp_path):
@@ -320,7 +320,7 @@ def test_json_lines_longer_than_duckdbs_default_limit_still_load(ws, tmp_path):
     path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "note": "short"}) + "\n")
     report = ws.load_events(path, source="ga4")
     assert (report.loaded, report.rejected) == (2, 0)
-    lengths = ws.sql("select length(properties->>'note') as n from events order by n")
+    lengths = ws.sql("select length(properties.note::varchar) as n from events order by n")
     assert lengths.n.tolist() == [5, 5_000_000]
 
 
@@ -409,7 +409,7 @@ OLD_PROPERTIES = (
 )
 
 
-def test_ga4_properties_are_byte_for_byte_those_of_a_map_merged_in_two_steps(ws, tmp_path):
+def test_ga4_properties_are_those_of_a_map_merged_in_two_steps(ws, tmp_path):
     golden = (GOLDEN / "ga4" / "events_20240301.ndjson").read_text().splitlines()
     row = json.loads(golden[0])
 
@@ -444,11 +444,11 @@ def test_ga4_properties_are_byte_for_byte_those_of_a_map_merged_in_two_steps(ws,
     path = tmp_path / "params.ndjson"
     path.write_text("\n".join(lines) + "\n")
     assert ws.load_events(path, source="ga4").loaded == len(lines)
-    loaded = ws.sql("select properties::varchar as p from events").p.tolist()
+    loaded = ws.sql("select to_json(properties)::varchar as p from events").p.tolist()
     con = duckdb.connect()
     con.execute("create table lines as select unnest(?::varchar[]) as _raw", [lines])
     before = con.execute(
-        f"select ({OLD_PROPERTIES})::varchar from"
+        f"select to_json(cast(({OLD_PROPERTIES})::json as variant))::varchar from"
         f" (select _raw, from_json(_raw, {ga4.literal(ga4._STRUCTURE)}) as g from lines)"
     ).fetchall()
     assert sorted(loaded) == sorted(p for (p,) in before)

@@ -70,7 +70,7 @@ def test_story_1_mobile_checkout_matches_the_ground_truth(sample):
     # share of sessions with begin_checkout that also have add_payment_info, by device
     rates = sample.sql(
         """
-        select properties->>'$.device.category' as device,
+        select properties.device.category::varchar as device,
                count(distinct session_id) filter (where event_name = 'add_payment_info')
                / count(distinct session_id) filter (where event_name = 'begin_checkout') as rate
         from events where origin like '%ga4%' group by 1 order by 1

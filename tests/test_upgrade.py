@@ -2,7 +2,7 @@
 before versions existed (tests/fixtures/README.md) is upgraded on open, after a backup, in
 one transaction; it then answers every registered analysis exactly as a fresh load of the
 same files, event ids included (version 3 derives them from canonical content; version 4
-keys and re-orders the stored events).
+keys and re-orders the stored events; version 5 stores properties as a VARIANT).
 """
 
 from __future__ import annotations
@@ -53,12 +53,19 @@ TABLES = (
 
 
 def contents(path: Path) -> dict[str, pd.DataFrame]:
-    """Every table of a version-1 workspace in the file, rows in a stable order."""
+    """Every table of a version-1 workspace in the file, rows in a stable order.
+
+    Event properties come back parsed, whether stored as JSON text (version 1) or as a
+    VARIANT (version 5 on).
+    """
     engine = Engine.connect(path, read_only=True)
     try:
-        return {name: engine.frame(f'select * from "{name}" order by all') for name in TABLES}
+        tables = {name: engine.frame(f'select * from "{name}" order by all') for name in TABLES}
     finally:
         engine.close()
+    events = tables["events"]
+    events["properties"] = [p if isinstance(p, dict) else json.loads(p) for p in events.properties]
+    return tables
 
 
 def load_as_the_fixture_did(ws: jl.Workspace) -> list[str]:
@@ -94,13 +101,14 @@ def test_the_fixture_is_a_version_1_workspace(v1: Path) -> None:
 
 def test_opening_it_upgrades_it_after_a_backup_and_keeps_every_row(v1: Path) -> None:
     before, raw = contents(v1), v1.read_bytes()
-    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 4"):
+    with pytest.warns(UpgradeNotice, match=r"Upgraded .*w.duckdb from schema version 1 to 5"):
         ws = jl.open(v1)
     assert ws.upgraded is not None and ws.upgraded.backup == v1.with_name("w.duckdb.schema-v1.bak")
     assert ws.upgraded.backup.read_bytes() == raw  # the version-1 file, byte for byte
-    assert ws.info()["schema_version"] == CURRENT == 4
+    assert ws.info()["schema_version"] == CURRENT == 5
     history = ws.sql("select version, how from schema_versions order by version").values.tolist()
-    assert history == [[2, "upgraded from 1"], [3, "upgraded from 2"], [4, "upgraded from 3"]]
+    assert history == [[k, f"upgraded from {k - 1}"] for k in (2, 3, 4, 5)]
+    assert ws.sql("select distinct typeof(properties) as t from events").t.tolist() == ["VARIANT"]
     ws.close()
     after = contents(v1)
     for name in TABLES:
@@ -217,7 +225,7 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     raw = v1.read_bytes()
     assert main(["upgrade", "--db", str(v1), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 4:")
+    assert out.startswith(f"Would upgrade {v1} from schema version 1 to 5:")
     assert "Nothing was changed" in out
     assert v1.read_bytes() == raw and not list(v1.parent.glob("*.bak"))
     assert main(["info", "--db", str(v1)]) == 2
@@ -225,8 +233,8 @@ def test_the_cli_shows_the_version_and_upgrades_after_a_dry_run(
     assert main(["upgrade", "--db", str(v1)]) == 0
     assert f"The version-1 file is kept at {v1}.schema-v1.bak" in capsys.readouterr().out
     assert main(["info", "--db", str(v1), "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["schema_version"] == 4
+    assert json.loads(capsys.readouterr().out)["schema_version"] == 5
     assert main(["info", "--db", str(v1)]) == 0
-    assert "schema_version  4" in capsys.readouterr().out
+    assert "schema_version  5" in capsys.readouterr().out
     assert main(["upgrade", "--db", str(v1)]) == 0
-    assert "at schema version 4: nothing to do" in capsys.readouterr().out
+    assert "at schema version 5: nothing to do" in capsys.readouterr().out

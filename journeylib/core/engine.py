@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import pandas as pd
 from ibis.backends import BaseBackend
 
@@ -191,6 +193,39 @@ class Engine:
         """Run a query that returns one value, and return it."""
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
+
+    def table(self, name: str) -> ibis.Table:
+        """The Ibis table ``name``, its DuckDB ``VARIANT`` columns typed binary JSON.
+
+        Ibis reads a ``VARIANT`` as plain ``json``, whose key access compiles to
+        JSON functions that refuse it; ``jsonb`` tells readers to use
+        ``variant_extract`` instead (ADR 0037).
+
+        Examples
+        --------
+        >>> engine = Engine.connect(None)
+        >>> engine.execute("create table t (p variant, q json)")
+        >>> [str(engine.table("t")[c].type()) for c in "pq"]
+        ['jsonb', 'json']
+        """
+        table = self.ibis.table(name)
+        if self.name != "duckdb":
+            return table
+        variants = {
+            column
+            for (column,) in self.rows(
+                "select column_name from duckdb_columns() where table_name = ?"
+                " and database_name = current_database() and data_type = 'VARIANT'",
+                [name],
+            )
+        }
+        if not variants:
+            return table
+        op = table.op()
+        schema = {c: dt.JSON(binary=True) if c in variants else k for c, k in op.schema.items()}
+        return ops.DatabaseTable(
+            op.name, schema=ibis.schema(schema), source=op.source, namespace=op.namespace
+        ).to_expr()
 
     def run(self, expr: ibis.Table, *, what: str = "the analysis") -> pd.DataFrame:
         """Execute an Ibis expression, wrapping engine failures with ``what`` failed.

@@ -31,6 +31,10 @@ EVENT_COLUMNS: dict[str, str] = {
 #: how events are stored beside the columns analyses see (loading/layout.py, ADR 0036)
 EVENT_LAYOUT_COLUMNS: dict[str, str] = {"person_key": "INTEGER", "event_code": "INTEGER"}
 
+#: how a workspace stores ``properties``: a VARIANT, which DuckDB shreds into typed
+#: sub-columns, read key by key with ``variant_extract`` (ADR 0037)
+STORED_PROPERTIES = "VARIANT"
+
 SPEND_COLUMNS: dict[str, str] = {
     "date": "DATE",
     "channel": "VARCHAR",
@@ -105,7 +109,7 @@ PEOPLE_COLUMNS: dict[str, str] = {"person_key": "INTEGER", "user_id": "VARCHAR"}
 EVENT_CODE_COLUMNS: dict[str, str] = {"event_code": "INTEGER", "event_name": "VARCHAR"}
 
 TABLES: dict[str, dict[str, str]] = {
-    "events": EVENT_COLUMNS | EVENT_LAYOUT_COLUMNS,
+    "events": EVENT_COLUMNS | {"properties": STORED_PROPERTIES} | EVENT_LAYOUT_COLUMNS,
     "spend": SPEND_COLUMNS,
     "customers": CUSTOMER_COLUMNS,
     "feedback": FEEDBACK_COLUMNS,

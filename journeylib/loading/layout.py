@@ -17,7 +17,8 @@ Examples
 >>> engine = Engine.connect(None)
 >>> for statement in create_statements():
 ...     engine.execute(statement)
->>> row = "select '{}' as event_id, '{}' as user_id, 'open' as event_name, now() as event_time"
+>>> row = ("select '{}' as event_id, '{}' as user_id, 'open' as event_name,"
+...        " now() as event_time, '{{}}' as properties")
 >>> insert(engine, row.format("e1", "ann"))
 >>> insert(engine, row.format("e2", "bob"))
 >>> engine.rows("select event_id, person_key, event_code from events order by event_id")
@@ -29,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from journeylib.core.engine import Engine
-from journeylib.core.schema import EVENT_COLUMNS, create_statements
+from journeylib.core.schema import EVENT_COLUMNS, STORED_PROPERTIES, create_statements
 from journeylib.core.sql import ident
 
 
@@ -67,6 +68,9 @@ def extend(engine: Engine, dictionary: Dictionary, values: str) -> None:
 def keyed(rows: str) -> str:
     """A SELECT of ``rows`` with their ``person_key`` and ``event_code``, in storage order.
 
+    ``properties`` is cast to JSON, so that a ``VARIANT`` column stores its
+    keys, not one string (ADR 0037).
+
     Every user id and name of ``rows`` must be in the dictionaries
     (:func:`extend`).
     """
@@ -77,7 +81,9 @@ def keyed(rows: str) -> str:
     )
     keys = ", ".join(f"{ident('_' + d.key)}.{ident(d.key)}" for d in DICTIONARIES)
     order = ", ".join(ident(c) for c in STORAGE_ORDER)
-    return f"select r.*, {keys} from ({rows}) r {joins} order by {order}"
+    # as JSON, which a VARIANT column parses (text would be stored as one string)
+    properties = "cast(r.properties as JSON) as properties"
+    return f"select r.* replace ({properties}), {keys} from ({rows}) r {joins} order by {order}"
 
 
 def stored(engine: Engine, candidates: str, rows: str) -> str:
@@ -119,3 +125,11 @@ def fill(engine: Engine) -> None:
     engine.execute(f"create table _events_keyed as {keyed(f'select {columns} from events')}")
     engine.execute("drop table events")
     engine.execute("alter table _events_keyed rename to events")
+
+
+def variant_properties(engine: Engine) -> None:
+    """Store ``events.properties`` as a VARIANT (upgrades to version 5, ADR 0037)."""
+    engine.execute(
+        f"alter table events alter properties type {STORED_PROPERTIES}"
+        f" using cast(cast(properties as JSON) as {STORED_PROPERTIES})"
+    )

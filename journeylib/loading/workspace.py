@@ -161,7 +161,7 @@ class Workspace:
 
     def events(self) -> Events:
         """An immutable handle over the workspace's events."""
-        return Events.over(self.engine, self.engine.ibis.table("events"))
+        return Events.over(self.engine, self.engine.table("events"))
 
     def tables(self) -> dict[str, int]:
         """Row counts of the workspace's tables (its schema version is in :meth:`info`).

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal, TypeAlias, cast
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -94,9 +95,10 @@ class Events:
     def prop(self, name: str) -> ir.StringValue:
         """A ``properties`` key's text value, for use in :meth:`where` and breakdowns.
 
-        ``name`` is a key (``$browser``, ``a.b``), as :func:`property_json` reads it.
+        ``name`` is a key (``$browser``, ``a.b``), as :func:`property_text` reads it;
+        a value that is not a string reads as NULL.
         """
-        return property_json(self.table, name).str
+        return property_string(self.table, name)
 
     def value(self, name: str, *, param: str = "by") -> ir.StringValue:
         """A column, or else a ``properties`` key, as text (for breakdowns and cohorts).
@@ -108,12 +110,17 @@ class Events:
         if name in t.columns:
             return t[name].cast("string")
         if t.properties.type().is_json():
-            value = property_text(t, name)
-            found = self.engine.run(
-                t.aggregate(n=value.notnull().sum()), what=f"looking up the {param} key"
-            )
-            if int(cast(int, found.n.fillna(0).iat[0])) > 0:
-                return value
+            # a dotted name that no event has as a key reads only the nested key: on a
+            # VARIANT, looking up a key some events lack reads every event's whole
+            # properties, while asking whether it exists does not
+            reaches: list[Reach] = ["key", "nested"] if "." in name else ["key"]
+            counts = self._counts({r: _may_have(t, name, r) for r in reaches}, param)
+            if counts["key"] and (
+                not _is_variant(t) or self._counts({"key": _has(t, name)}, param)["key"]
+            ):
+                return property_text(t, name)
+            if counts.get("nested"):
+                return property_text(t, name, reach="nested")
         raise ParameterError(
             param,
             name,
@@ -121,6 +128,14 @@ class Events:
             reason="No such column, and no event has this properties key (columns first,"
             " then properties keys).",
         )
+
+    def _counts(self, conditions: dict[str, ir.BooleanValue], param: str) -> dict[str, int]:
+        """How many events in scope meet each condition."""
+        found = self.engine.run(
+            self.table.aggregate(**{k: c.sum() for k, c in conditions.items()}),
+            what=f"looking up the {param} key",
+        )
+        return {str(k): int(cast(int, n)) for k, n in found.fillna(0).iloc[0].items()}
 
     def property_keys(self, limit: int = 40) -> list[str]:
         """The top-level ``properties`` keys of events in scope, most common first.
@@ -138,9 +153,10 @@ class Events:
         """
         if self.engine.name != "duckdb" or not self.table.properties.type().is_json():
             return []
+        keys = "variant_keys" if _is_variant(self.table) else "json_keys"
         query = ibis.to_sql(self.table.select("properties"), dialect="duckdb")
         frame = self.engine.frame(
-            "select key from (select unnest(json_keys(properties)) as key from"
+            f"select key from (select unnest({keys}(properties)) as key from"
             f" ({query})) group by key order by count(*) desc, key limit ?",
             [limit],
         )
@@ -201,7 +217,10 @@ class Events:
         if limit is not None:
             whole_number("limit", limit)
         layout = [c for c in EVENT_LAYOUT_COLUMNS if c in self.table.columns]
-        expr = self.table.drop(*layout).order_by(["event_time", "event_id"])
+        expr = self.table.drop(*layout)
+        if _is_variant(expr):  # pandas would get a VARIANT's bytes: its JSON text instead
+            expr = expr.mutate(properties=_variant_json(expr.properties))
+        expr = expr.order_by(["event_time", "event_id"])
         if limit is None:
             return self.engine.run(expr, what="reading events")
         frame = self.engine.run(expr.limit(limit + 1), what="reading events")
@@ -216,26 +235,113 @@ class Events:
         return frame
 
 
-def property_json(t: ir.Table, name: str) -> ir.JSONValue:
-    """A ``properties`` key's value, ``name`` read as a key, never as a JSON path.
+#: how a name reaches a ``properties`` value: as a key, through its dots as nested keys,
+#: or as a key where the event has it and else nested (the rule of :func:`property_text`)
+Reach = Literal["key", "nested", "key or nested"]
 
-    ``$browser`` is the key ``$browser`` and ``a.b`` the key ``a.b``. Where an
-    event has no key of that name, a dotted name reaches the nested key
-    (``device.category``: the ``category`` of ``device``). On engines other
-    than DuckDB the name is handed to the engine's own JSON lookup.
+
+def property_text(t: ir.Table, name: str, *, reach: Reach = "key or nested") -> ir.StringValue:
+    """A ``properties`` key as text: numbers and booleans as written, a JSON null as NULL.
+
+    ``name`` is read as a key, never as a JSON path: ``$browser`` is the key
+    ``$browser`` and ``a.b`` the key ``a.b``. Where an event has no key of
+    that name, a dotted name reaches the nested key (``device.category``: the
+    ``category`` of ``device``); ``reach`` narrows that to one of the two. On
+    engines other than DuckDB the name is handed to the engine's own JSON
+    lookup. An object or a list reads as its JSON text.
 
     Examples
     --------
     >>> t = ibis.table({"properties": "json"}, name="events")
-    >>> '$."$browser"' in ibis.to_sql(t.select(b=property_json(t, "$browser")))
+    >>> '$."$browser"' in ibis.to_sql(t.select(b=property_text(t, "$browser")))
+    True
+    >>> t = ibis.table({"properties": "jsonb"}, name="events")
+    >>> "VARIANT_EXTRACT" in ibis.to_sql(t.select(b=property_text(t, "$browser")))
     True
     """
-    if not _keys_are_quoted(t):
+    field = _field(t, name, reach)
+    if _is_variant(t):
+        shape = _variant_typeof(field)
+        nested = shape.startswith("OBJECT") | shape.startswith("ARRAY")
+        text = _variant_json(field).cast("string")
+        return ibis.cases((nested, text), else_=field.cast("string"))
+    text = field.cast("string")
+    return ibis.coalesce(field.str, ibis.cases((text != "null", text)))
+
+
+def property_string(t: ir.Table, name: str) -> ir.StringValue:
+    """A ``properties`` key's value where it is a string, else NULL (read as :func:`property_text`).
+
+    Examples
+    --------
+    >>> t = ibis.table({"properties": "jsonb"}, name="events")
+    >>> "'VARCHAR'" in ibis.to_sql(t.select(b=property_string(t, "plan")))
+    True
+    """
+    field = _field(t, name, "key or nested")
+    if _is_variant(t):
+        return ibis.cases((_variant_typeof(field) == "VARCHAR", field.cast("string")))
+    return field.str
+
+
+def _has(t: ir.Table, name: str) -> ir.BooleanValue:
+    """Whether the event has a non-null value at ``name``, read as :func:`property_text`."""
+    if _is_variant(t):  # a VARIANT's JSON null reads as NULL already
+        return _field(t, name, "key or nested").notnull()
+    return property_text(t, name).notnull()
+
+
+def _may_have(t: ir.Table, name: str, reach: Reach) -> ir.BooleanValue:
+    """Whether the event may have a value at ``name``.
+
+    Exact but for a VARIANT's key, which is checked for existence (cheap), so
+    its value may be null.
+    """
+    if _is_variant(t) and reach == "key":
+        return _variant_exists(t.properties, name)
+    if _is_variant(t):
+        return _field(t, name, reach).notnull()
+    return property_text(t, name, reach=reach).notnull()
+
+
+def _is_variant(t: ir.Table) -> bool:
+    """Whether ``t.properties`` is a DuckDB ``VARIANT`` (typed ``jsonb``: Engine.table)."""
+    kind = t.properties.type()
+    return isinstance(kind, dt.JSON) and kind.binary
+
+
+_VARIANT = dt.JSON(binary=True)
+_variant_extract = ibis.udf.scalar.builtin(
+    lambda value, key: None, name="variant_extract", signature=((_VARIANT, dt.string), _VARIANT)
+)
+_variant_exists = ibis.udf.scalar.builtin(
+    lambda value, key: None, name="variant_exists", signature=((_VARIANT, dt.string), dt.boolean)
+)
+_variant_typeof = ibis.udf.scalar.builtin(
+    lambda value: None, name="variant_typeof", signature=((_VARIANT,), dt.string)
+)
+_variant_json = ibis.udf.scalar.builtin(
+    lambda value: None, name="to_json", signature=((_VARIANT,), dt.json)
+)
+
+
+def _field(t: ir.Table, name: str, reach: Reach) -> ir.JSONValue:
+    """The value at ``name``, reached as ``reach``.
+
+    A VARIANT's through ``variant_extract`` (which reads keys, not paths), JSON
+    text's through a path that quotes its keys on DuckDB.
+    """
+    if reach == "key or nested" and "." in name:
+        return ibis.coalesce(_field(t, name, "key"), _field(t, name, "nested"))
+    parts = name.split(".") if reach == "nested" else [name]
+    if _is_variant(t):
+        field = t.properties
+        for part in parts:
+            field = _variant_extract(field, part)
+        return field
+    if not _keys_are_quoted(t):  # another engine's own lookup
         return t.properties[name]
-    field = t.properties[json_path(name)]
-    if "." in name:
-        field = ibis.coalesce(field, t.properties[json_path(*name.split("."))])
-    return field
+    return t.properties[json_path(*parts)]
 
 
 def _keys_are_quoted(t: ir.Table) -> bool:
@@ -244,13 +350,6 @@ def _keys_are_quoted(t: ir.Table) -> bool:
         return str(ibis.get_backend(t).name) == "duckdb"
     except Exception:  # an unbound table: compiled to DuckDB's SQL
         return True
-
-
-def property_text(t: ir.Table, name: str) -> ir.StringValue:
-    """A ``properties`` key as text: numbers and booleans as written, a JSON null as NULL."""
-    field = property_json(t, name)
-    text = field.cast("string")
-    return ibis.coalesce(field.str, ibis.cases((text != "null", text)))
 
 
 def _timestamp(value: str | date | datetime, param: str) -> ir.TimestampScalar:

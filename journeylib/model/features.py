@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from journeylib.model.events import Events, property_json
+from journeylib.model.events import Events, property_string
 from journeylib.model.statistics import odds_ratio
 
 #: the stable columns, in order
@@ -71,9 +71,7 @@ def _features(ev: Events, people: ir.Table, step_names: list[str], columns: list
     own = inside.filter(~inside.event_name.isin(step_names))
     parts = [own.select("unit", kind=ibis.literal("event"), value=own.event_name)]
     for name in columns:  # values count on the step events too: the device at checkout
-        value = (
-            inside[name].cast("string") if name in t.columns else property_json(inside, name).str
-        )
+        value = inside[name].cast("string") if name in t.columns else property_string(inside, name)
         parts.append(inside.select("unit", kind=ibis.literal(name), value=value))
     every = ibis.union(*parts, distinct=False)
     return every.filter(every.value.notnull()).distinct()

@@ -80,7 +80,7 @@ def test_golden_export(ws, tmp_path):
         ["a-3", "eve", pd.Timestamp("2024-03-05T08:09Z"), rows.session_id.iloc[2], "Direct", 498.0],
     ]
     assert rows.session_id.iloc[2].startswith("auto:eve:")
-    cart = json.loads(ws.sql("select properties from events where event_id = 'a-2'").iloc[0, 0])
+    cart = ws.sql("select properties from events where event_id = 'a-2'").iloc[0, 0]
     assert cart["sku"] == "tent-2p" and cart["session_id"] == 1709625600000
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +44,7 @@ def test_nps_answers_and_tickets_become_feedback_and_events(ws, tmp_path):
         ["bob", "nps_response"],
         ["bob", "support_ticket"],
     ]
-    ticket = json.loads(events.properties.iloc[2])
+    ticket = events.properties.iloc[2]
     assert (ticket["priority"], ticket["status"], ticket["text"]) == (
         "high",
         "solved",

@@ -97,7 +97,7 @@ def test_properties_keep_typed_params_and_everything_else(ws):
 
     def props(name: str) -> dict[str, object]:
         query = "select properties from events where event_name = ?"
-        return dict(json.loads(ws.sql(query, [name]).iloc[0, 0]))
+        return dict(ws.sql(query, [name]).iloc[0, 0])
 
     viewed = props("view_item")
     # int_value "5400" (a JSON string in BigQuery's export) becomes the number 5400

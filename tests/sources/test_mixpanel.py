@@ -81,5 +81,5 @@ def test_golden_export(ws, tmp_path):
         ["i-3", "carla", None, pd.Timestamp("2024-02-01T10:10Z"), "Direct", 59.9],
         ["i-4", "o'hara", None, pd.Timestamp("2024-02-01T10:11:40Z"), "Direct", None],
     ]
-    page = json.loads(ws.sql("select properties from events where event_id = 'i-1'").iloc[0, 0])
+    page = ws.sql("select properties from events where event_id = 'i-1'").iloc[0, 0]
     assert page["page"] == "/" and page["$device_id"] == "dev-1"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 GOLDEN = "tests/golden/segment/app_events.jsonl"
@@ -34,10 +32,10 @@ def test_golden_calls(ws):
 
 def test_properties_keep_the_call(ws):
     ws.load_events(GOLDEN, source="segment")
-    page = json.loads(ws.sql("select properties from events where event_id = 'm-1'").iloc[0, 0])
+    page = ws.sql("select properties from events where event_id = 'm-1'").iloc[0, 0]
     assert page["title"] == "Home" and page["name"] == "Home" and page["type"] == "page"
     assert page["context"]["page"]["url"] == "https://shop.example/"
-    identify = json.loads(ws.sql("select properties from events where event_id = 'm-3'").iloc[0, 0])
+    identify = ws.sql("select properties from events where event_id = 'm-3'").iloc[0, 0]
     assert identify["traits"] == {"email": "x@example.com"}
-    evil = json.loads(ws.sql("select properties from events where event_id = 'm-6'").iloc[0, 0])
+    evil = ws.sql("select properties from events where event_id = 'm-6'").iloc[0, 0]
     assert evil["note"] == 'it\'s "quoted"'

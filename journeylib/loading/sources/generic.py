@@ -56,7 +56,7 @@ def read(engine: Engine, path: Path, options: ReadOptions) -> Staged:
     >>> ws.load_events(folder / "e.csv", mapping={"user_id": "uid", "event_name": "event",
     ...                "event_time": "ts"}).loaded
     1
-    >>> ws.sql("select properties->>'price' from events").iloc[0, 0]
+    >>> ws.sql("select properties.price::varchar from events").iloc[0, 0]
     '9.5'
     """
     require_file(path)
