@@ -61,12 +61,14 @@ def load_event_file(
 
 
 def _with_ids(plan: Staged, source: str) -> Staged:
-    """The reader's rows with event ids and user ids derived.
+    """The reader's rows with their properties as a VARIANT, and event and user ids derived.
 
-    Derived while staging, so that the hashed id (an MD5 over the properties,
-    the costliest expression of a load) is computed once per row, not again
-    by each step that reads ``_checked``.
+    The properties are parsed into the VARIANT ``events`` stores once, here
+    (ADR 0037), and the hashed id (an MD5 over their canonical text, the
+    costliest expression of a load) is derived from it while staging, so that
+    neither is computed again by each step that reads ``_checked``.
     """
+    parsed = f"select r.* replace ({layout.as_variant('r.properties')} as properties) from ({plan.sql}) r"
     hashed = content_id(
         literal(source),
         "coalesce(s.user_id, s.anonymous_id)",
@@ -76,7 +78,7 @@ def _with_ids(plan: Staged, source: str) -> Staged:
     )
     sql = (
         f"select s.* replace (coalesce(s.event_id, {hashed}) as event_id,"
-        f" coalesce(s.user_id, s.anonymous_id) as user_id) from ({plan.sql}) s"
+        f" coalesce(s.user_id, s.anonymous_id) as user_id) from ({parsed}) s"
     )
     return replace(plan, sql=sql)
 
@@ -86,13 +88,7 @@ _ZERO_FRACTION = r"""("(?:[^"\\]|\\.)*")|(-?[0-9]+)\.0([,}\]])"""
 
 
 def canonical_json(value: str) -> str:
-    """SQL of the canonical text of the JSON ``value``: what an event's content id hashes.
-
-    Keys sorted at every depth and strings written one way (through DuckDB's
-    ``VARIANT``, which keeps object keys sorted), and numbers with a zero
-    fraction written as integers (``2.0`` and ``2e0`` as ``2``), so that the
-    same content exported with its keys or parameters in another order, or
-    its numbers typed otherwise, reads the same.
+    """SQL of the canonical text of the JSON text ``value`` (:func:`canonical_text` of it parsed).
 
     Examples
     --------
@@ -101,9 +97,19 @@ def canonical_json(value: str) -> str:
     >>> engine.scalar(f"select {canonical_json('$1')}", ['{"b":2.0,"a":{"y":1,"x":"1.0,"}}'])
     '{"a":{"x":"1.0,","y":1},"b":2}'
     """
-    return integral_numbers(
-        f"cast(cast(cast(cast({value} as JSON) as VARIANT) as JSON) as VARCHAR)"
-    )
+    return canonical_text(layout.as_variant(value))
+
+
+def canonical_text(variant: str) -> str:
+    """SQL of the canonical text of the VARIANT ``variant``: what an event's content id hashes.
+
+    Keys sorted at every depth and strings written one way (a ``VARIANT``
+    keeps object keys sorted), and numbers with a zero fraction written as
+    integers (``2.0`` and ``2e0`` as ``2``), so that the same content exported
+    with its keys or parameters in another order, or its numbers typed
+    otherwise, reads the same.
+    """
+    return integral_numbers(f"cast(cast({variant} as JSON) as VARCHAR)")
 
 
 def integral_numbers(text: str) -> str:
@@ -122,17 +128,18 @@ def integral_numbers(text: str) -> str:
     )
 
 
-def content_id(source: str, identity: str, time: str, name: str, properties: str) -> str:
+def content_id(source: str, identity: str, time: str, name: str, variant: str) -> str:
     """SQL of an event's content id from SQL expressions of its parts (ADR 0035).
 
     An MD5 over the source, the person (user or anonymous id), the time in
-    microseconds, the name and the canonical properties (:func:`canonical_json`):
-    the id of an event whose export gives none, the key that makes re-loads,
-    re-exports and overlapping exports load each event once.
+    microseconds, the name and the canonical text of the properties, given as
+    a VARIANT (:func:`canonical_text`): the id of an event whose export gives
+    none, the key that makes re-loads, re-exports and overlapping exports load
+    each event once.
     """
     return (
         f"md5(concat_ws(chr(31), {source}, {identity}, cast(epoch_us({time}) as varchar),"
-        f" {name}, {canonical_json(properties)}))"
+        f" {name}, {canonical_text(variant)}))"
     )
 
 
@@ -296,7 +303,7 @@ def _traffic_notes(engine: Engine, source: str) -> list[str]:
     keys = [
         str(k)
         for k in engine.scalar(
-            "select list_sort(list_distinct(flatten(list(json_keys(properties)))))"
+            "select list_sort(list_distinct(flatten(list(variant_keys(properties)))))"
             " from (select properties from _stage limit 1000)"
         )
         or []

@@ -68,8 +68,8 @@ def extend(engine: Engine, dictionary: Dictionary, values: str) -> None:
 def keyed(rows: str) -> str:
     """A SELECT of ``rows`` with their ``person_key`` and ``event_code``, in storage order.
 
-    ``properties`` is cast to JSON, so that a ``VARIANT`` column stores its
-    keys, not one string (ADR 0037).
+    ``properties`` must be a VARIANT or JSON, which the VARIANT column parses
+    (text would be stored as one string, ADR 0037).
 
     Every user id and name of ``rows`` must be in the dictionaries
     (:func:`extend`).
@@ -81,9 +81,7 @@ def keyed(rows: str) -> str:
     )
     keys = ", ".join(f"{ident('_' + d.key)}.{ident(d.key)}" for d in DICTIONARIES)
     order = ", ".join(ident(c) for c in STORAGE_ORDER)
-    # as JSON, which a VARIANT column parses (text would be stored as one string)
-    properties = "cast(r.properties as JSON) as properties"
-    return f"select r.* replace ({properties}), {keys} from ({rows}) r {joins} order by {order}"
+    return f"select r.*, {keys} from ({rows}) r {joins} order by {order}"
 
 
 def stored(engine: Engine, candidates: str, rows: str) -> str:
@@ -99,8 +97,12 @@ def stored(engine: Engine, candidates: str, rows: str) -> str:
 
 
 def insert(engine: Engine, rows: str) -> None:
-    """Insert the SELECT ``rows`` into ``events`` (columns by name), keyed and in storage order."""
-    engine.execute(f"insert into events by name {stored(engine, rows, rows)}")
+    """Insert the SELECT ``rows`` into ``events`` (columns by name), keyed and in storage order.
+
+    Their ``properties`` are JSON text, parsed into the stored VARIANT.
+    """
+    parsed = f"select * replace ({as_variant('properties')} as properties) from ({rows})"
+    engine.execute(f"insert into events by name {stored(engine, parsed, parsed)}")
 
 
 def prune_codes(engine: Engine) -> None:
@@ -131,5 +133,17 @@ def variant_properties(engine: Engine) -> None:
     """Store ``events.properties`` as a VARIANT (upgrades to version 5, ADR 0037)."""
     engine.execute(
         f"alter table events alter properties type {STORED_PROPERTIES}"
-        f" using cast(cast(properties as JSON) as {STORED_PROPERTIES})"
+        f" using {as_variant('properties')}"
     )
+
+
+def as_variant(text: str) -> str:
+    """SQL of the JSON text ``text`` parsed into a VARIANT (text cast as it is would be a string).
+
+    Examples
+    --------
+    >>> from journeylib.core.engine import Engine
+    >>> Engine.connect(None).scalar(f"select variant_typeof({as_variant('$1')})", ['{"a":1}'])
+    'OBJECT(a)'
+    """
+    return f"cast(cast({text} as JSON) as {STORED_PROPERTIES})"

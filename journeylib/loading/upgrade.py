@@ -80,7 +80,8 @@ def _content_ids(engine: Engine) -> None:
         )
 
     def new(who: str) -> str:
-        return content_id("l.source", who, "e.event_time", "e.event_name", "e.properties")
+        properties = layout.as_variant("e.properties")
+        return content_id("l.source", who, "e.event_time", "e.event_name", properties)
 
     engine.execute(
         "create or replace temp table _reid as"
