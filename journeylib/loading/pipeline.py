@@ -178,8 +178,8 @@ def load_file(
     first rejected row and what ``advice`` says (the likely right source):
     nothing is kept and the ledger is untouched, so the corrected load reads it.
 
-    The reader's rows are materialised once as ``_stage`` (without ``_raw``,
-    which is read again only for rejected rows); when the reader says the file
+    The reader's rows are materialised once as ``_stage`` (with ``_raw`` only
+    for the rows to be rejected, so they are not read again); when the reader says the file
     is cheap to read again (:attr:`Staged.rereadable`), ``_stage`` is a view
     over it instead, so no copy of the rows is held. ``shape``, when given, returns
     a SELECT over ``_stage`` that derives columns (it may first create small
@@ -260,7 +260,7 @@ def _load(
     reason_case = " ".join(f"when {c.condition} then {c.reason}" for c in rules)
     try:
         with engine.transaction():
-            drops = _create_stage(engine, plan)
+            drops = _create_stage(engine, plan, rules)
             shaped = shape(engine) if shape is not None else "select * from _stage"
             engine.execute(
                 "create or replace temp view _checked as select *,"
@@ -269,7 +269,7 @@ def _load(
                 f" from ({shaped})"
             )
             rows = engine.scalar("select count(*) from _stage")
-            rejected = _reject(engine, plan, origin)
+            rejected = _reject(engine, origin)
             if rows and rejected == rows:
                 raise _nothing_loadable(engine, origin, source, rows, advice)
             loaded = _insert(engine, target, columns, key, origin, store)
@@ -361,10 +361,12 @@ def _bytes(size: str) -> int | None:
         return None
 
 
-def _create_stage(engine: Engine, plan: Staged) -> list[str]:
-    """Create ``_stage``, the reader's rows without ``_raw``.
+def _create_stage(engine: Engine, plan: Staged, rules: Sequence[Check]) -> list[str]:
+    """Create ``_stage``, the reader's rows with ``_raw`` kept only for rows to be rejected.
 
-    Returns the statements that drop what was created.
+    Returns the statements that drop what was created. A row's raw text is
+    kept, as ``_rejected_raw``, where the reader or one of ``rules`` rejects it,
+    so that ``rejected`` is filled from the same read as ``events``.
 
     A view cannot take bound parameters, so a rereadable plan's parameters are
     written into its SQL as literals; a plan whose parameters cannot be (or a
@@ -373,22 +375,24 @@ def _create_stage(engine: Engine, plan: Staged) -> list[str]:
     that table, which DuckDB assigns in file order while reading in parallel
     (its ``preserve_insertion_order``).
     """
+    failing = " or ".join(["_reject_reason is not null", *(f"({c.condition})" for c in rules)])
+    kept = f"case when {failing} then _raw end as _rejected_raw"
     inlined = _inline(plan.sql, plan.params) if plan.rereadable and STAGE_VIEWS else None
     if inlined is not None:
         engine.execute(
-            f"create or replace temp view _stage as select * exclude (_raw) from ({inlined})"
+            f"create or replace temp view _stage as select * exclude (_raw), {kept} from ({inlined})"
         )
         return ["drop view _stage"]
     if not plan.positional_rows:
         engine.execute(
-            f"create or replace temp table _stage as select * exclude (_raw) from ({plan.sql})",
+            f"create or replace temp table _stage as select * exclude (_raw), {kept} from ({plan.sql})",
             plan.params,
         )
         return ["drop table _stage"]
     with _insertion_order_kept(engine):
         engine.execute(
             "create or replace temp table _stage_rows as"
-            f" select * exclude (_row, _raw), _raw is null as _blank from ({plan.sql})",
+            f" select * exclude (_row, _raw), {kept}, _raw is null as _blank from ({plan.sql})",
             plan.params,
         )
     # row ids count on from a base (a large one inside a transaction), one per row
@@ -471,22 +475,15 @@ def _word(sql: str, i: int) -> bool:
     return i >= 0 and (sql[i].isalnum() or sql[i] == "_")
 
 
-def _reject(engine: Engine, plan: Staged, origin: str) -> int:
-    """Move failing rows to ``rejected``, re-reading the raw text of just those rows."""
-    row = "row_number() over ()" if plan.positional_rows else "_row"
+def _reject(engine: Engine, origin: str) -> int:
+    """Move failing rows to ``rejected`` with their raw text (kept by :func:`_create_stage`)."""
+    before = int(engine.scalar("select count(*) from rejected"))
     engine.execute(
-        "create or replace temp table _rejects as"
-        " select _row, _field, _reason from _checked where _reason is not null"
+        "insert into rejected select ?, _row, _field, _reason, _rejected_raw"
+        " from _checked where _reason is not null order by _row",
+        [origin],
     )
-    count = int(engine.scalar("select count(*) from _rejects"))
-    if count:
-        engine.execute(
-            "insert into rejected select ?, r._row, r._field, r._reason, s._raw"
-            f" from _rejects r left join (select {row} as _row, _raw from ({plan.sql})) s using (_row)",
-            [origin, *plan.params],
-        )
-    engine.execute("drop table _rejects")
-    return count
+    return int(engine.scalar("select count(*) from rejected")) - before
 
 
 def _insert(

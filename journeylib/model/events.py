@@ -284,24 +284,22 @@ def property_string(t: ir.Table, name: str) -> ir.StringValue:
     return field.str
 
 
-def _has(t: ir.Table, name: str) -> ir.BooleanValue:
+def _has(t: ir.Table, name: str, reach: Reach = "key or nested") -> ir.BooleanValue:
     """Whether the event has a non-null value at ``name``, read as :func:`property_text`."""
     if _is_variant(t):  # a VARIANT's JSON null reads as NULL already
-        return _field(t, name, "key or nested").notnull()
-    return property_text(t, name).notnull()
+        return _field(t, name, reach).notnull()
+    return property_text(t, name, reach=reach).notnull()
 
 
 def _may_have(t: ir.Table, name: str, reach: Reach) -> ir.BooleanValue:
     """Whether the event may have a value at ``name``.
 
-    Exact but for a VARIANT's key, which is checked for existence (cheap), so
-    its value may be null.
+    As :func:`_has`, but a VARIANT's key is only checked to exist (cheap where
+    some events lack it), so its value may be null.
     """
     if _is_variant(t) and reach == "key":
         return _variant_exists(t.properties, name)
-    if _is_variant(t):
-        return _field(t, name, reach).notnull()
-    return property_text(t, name, reach=reach).notnull()
+    return _has(t, name, reach)
 
 
 def _is_variant(t: ir.Table) -> bool:
