@@ -476,14 +476,25 @@ def _word(sql: str, i: int) -> bool:
 
 
 def _reject(engine: Engine, origin: str) -> int:
-    """Move failing rows to ``rejected`` with their raw text (kept by :func:`_create_stage`)."""
-    before = int(engine.scalar("select count(*) from rejected"))
+    """Move failing rows to ``rejected`` with their raw text (kept by :func:`_create_stage`).
+
+    The raw text is looked up only when some row fails: a staged view computes
+    it from every column of the file.
+    """
     engine.execute(
-        "insert into rejected select ?, _row, _field, _reason, _rejected_raw"
-        " from _checked where _reason is not null order by _row",
-        [origin],
+        "create or replace temp table _rejects as"
+        " select _row, _field, _reason from _checked where _reason is not null"
     )
-    return int(engine.scalar("select count(*) from rejected")) - before
+    count = int(engine.scalar("select count(*) from _rejects"))
+    if count:
+        engine.execute(
+            "insert into rejected select ?, r._row, r._field, r._reason, s._rejected_raw"
+            " from _rejects r left join (select _row, _rejected_raw from _stage) s using (_row)"
+            " order by r._row",
+            [origin],
+        )
+    engine.execute("drop table _rejects")
+    return count
 
 
 def _insert(
