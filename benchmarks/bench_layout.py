@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -167,17 +166,17 @@ def main() -> None:
     files = build(parquet, args.data)
     sizes = {layout: files[layout].stat().st_size / 2**20 for layout in LAYOUTS}
     print("file size MiB:", json.dumps({k: round(v) for k, v in sizes.items()}))
-    results: dict[str, dict[str, list[dict[str, object]]]] = {}
+    results: dict[str, dict[str, list[fresh.Run]]] = {}
     for question in args.questions.split(","):
-        runs: dict[str, list[dict[str, object]]] = {layout: [] for layout in LAYOUTS}
+        runs: dict[str, list[fresh.Run]] = {layout: [] for layout in LAYOUTS}
         for _ in range(args.repeat):
             for layout in LAYOUTS:
                 runs[layout].append(fresh.query(files[layout], sql(question, layout != "text")))
         answers = {layout: runs[layout][0]["answer"] for layout in LAYOUTS}
-        base = statistics.median(float(r["seconds"]) for r in runs["text"])  # type: ignore[arg-type]
+        base = fresh.median_seconds(runs["text"])
         for layout in LAYOUTS:
-            seconds = statistics.median(float(r["seconds"]) for r in runs[layout])  # type: ignore[arg-type]
-            peak = max(float(r["peak"]) for r in runs[layout]) / 2**30  # type: ignore[arg-type]
+            seconds = fresh.median_seconds(runs[layout])
+            peak = fresh.peak_gib(runs[layout])
             print(
                 f"{question:12} {layout:12} {seconds:6.2f} s  {seconds / base:5.2f}x text"
                 f"  peak {peak:4.2f} GiB  same answer: {answers[layout] == answers['text']}"

@@ -27,7 +27,6 @@ Layouts:
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +34,8 @@ from pathlib import Path
 import fresh
 from generate import arguments, generate
 
-from journeylib.loading.ingest import canonical_json, integral_numbers
+from journeylib.loading.ingest import canonical_text
+from journeylib.loading.layout import as_variant
 from journeylib.loading.sources.common import json_lines
 from journeylib.loading.sources.ga4 import _flatten
 
@@ -66,24 +66,23 @@ def build_sql(layout: str) -> str:
     parsed = f"select _raw, from_json(_raw, '{_FIXED}') as g from lines"
     if layout == "json":
         return (
-            f"select md5({canonical_json('p')}) as event_id, p::JSON as properties"
+            f"select md5({canonical_text(as_variant('p'))}) as event_id, p::JSON as properties"
             f" from (select {_TEXT} as p from ({parsed}))"
         )
     if layout == "json_canonical":
         return (
             "select md5(c) as event_id, c::JSON as properties"
-            f" from (select {canonical_json(_TEXT)} as c from ({parsed}))"
+            f" from (select {canonical_text(as_variant(_TEXT))} as c from ({parsed}))"
         )
     if layout == "variant":
-        # a VARIANT's JSON text has its keys sorted already: only numbers to normalise
-        canonical = integral_numbers("cast(cast(v as JSON) as VARCHAR)")
+        # parsed once, for the id and the stored column, as a load does (ADR 0037)
         return (
-            f"select md5({canonical}) as event_id, v as properties"
-            f" from (select cast(cast({_TEXT} as JSON) as VARIANT) as v from ({parsed}))"
+            f"select md5({canonical_text('v')}) as event_id, v as properties"
+            f" from (select {as_variant(_TEXT)} as v from ({parsed}))"
         )
     if layout == "map":
         return (
-            f"select md5({canonical_json('p')}) as event_id,"
+            f"select md5({canonical_text(as_variant('p'))}) as event_id,"
             """ json_transform(p, '"MAP(VARCHAR, JSON)"') as properties"""
             f" from (select {_TEXT} as p from ({parsed}))"
         )
@@ -181,21 +180,21 @@ def main() -> None:
     layouts = args.layouts.split(",")
     stored = {layout: args.data / f"properties_{layout}_{args.events}.duckdb" for layout in layouts}
     results: dict[str, dict[str, object]] = {layout: {} for layout in layouts}
-    builds: dict[str, list[dict[str, object]]] = {layout: [] for layout in layouts}
+    builds: dict[str, list[fresh.Run]] = {layout: [] for layout in layouts}
     for _ in range(args.repeat):
         for layout in layouts:
             builds[layout].append(fresh.run(BUILD, lines, stored[layout], build_sql(layout)))
     for layout in layouts:
-        results[layout]["build"] = statistics.median(float(r["seconds"]) for r in builds[layout])  # type: ignore[arg-type]
-        results[layout]["build_peak_gib"] = max(float(r["peak"]) for r in builds[layout]) / 2**30  # type: ignore[arg-type]
-        results[layout]["size_mib"] = int(builds[layout][0]["answer"]) / 2**20  # type: ignore[call-overload]
+        results[layout]["build"] = fresh.median_seconds(builds[layout])
+        results[layout]["build_peak_gib"] = fresh.peak_gib(builds[layout])
+        results[layout]["size_mib"] = int(builds[layout][0]["answer"]) / 2**20
     for read in READS:
-        runs: dict[str, list[dict[str, object]]] = {layout: [] for layout in layouts}
+        runs: dict[str, list[fresh.Run]] = {layout: [] for layout in layouts}
         for _ in range(args.repeat):
             for layout in layouts:
                 runs[layout].append(fresh.query(stored[layout], read_sql(layout, read)))
         for layout in layouts:
-            results[layout][read] = statistics.median(float(r["seconds"]) for r in runs[layout])  # type: ignore[arg-type]
+            results[layout][read] = fresh.median_seconds(runs[layout])
             results[layout][f"{read}_answer"] = runs[layout][0]["answer"]
     header = f"{'layout':15} {'build s':>8} {'peak GiB':>8} {'MiB':>6} " + " ".join(
         f"{r:>13}" for r in READS

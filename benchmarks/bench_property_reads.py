@@ -16,11 +16,10 @@ to benchmarks/results/property_reads_<events>.json.
 from __future__ import annotations
 
 import json
-import statistics
 import tempfile
 from pathlib import Path
 
-from fresh import REPORT, run
+from fresh import REPORT, Run, median_seconds, run
 from generate import arguments, generate
 
 LOAD = (
@@ -70,13 +69,13 @@ def main() -> None:
         db = Path(folder) / "w.duckdb"
         load = run(LOAD, source, db)
         results["load"] = load
-        print(f"load: {load['seconds']:.2f} s, peak {int(load['peak']) / 2**30:.2f} GiB")
-        runs: dict[str, list[dict[str, object]]] = {name: [] for name in READS}
+        print(f"load: {load['seconds']:.2f} s, peak {load['peak'] / 2**30:.2f} GiB")
+        runs: dict[str, list[Run]] = {name: [] for name in READS}
         for _ in range(args.repeat):
             for name, expression in READS.items():
                 runs[name].append(run(READ, db, expression))
     for name, measured in runs.items():
-        seconds = statistics.median(float(r["seconds"]) for r in measured)  # type: ignore[arg-type]
+        seconds = median_seconds(measured)
         answers = {r["answer"] for r in measured}
         results[name] = {"seconds": seconds, "answer": sorted(answers)}
         print(f"{name}: {seconds:.3f} s, answer {', '.join(sorted(answers))}")

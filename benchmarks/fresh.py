@@ -9,9 +9,12 @@ must not do heavy work itself before it starts children).
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TypedDict, cast
 
 #: the tail every child script ends with: ``started`` and ``answer`` set by the script
 REPORT = """
@@ -34,14 +37,32 @@ answer = con.execute(query).fetchall()
 )
 
 
-def run(script: str, *args: object) -> dict[str, object]:
+class Run(TypedDict):
+    """What one child printed: its wall seconds, its answer's repr and its peak bytes."""
+
+    seconds: float
+    answer: str
+    peak: int
+
+
+def run(script: str, *args: object) -> Run:
     """Run ``script`` (Python source ending with :data:`REPORT`) with ``args``; its figures."""
     done = subprocess.run(
         [sys.executable, "-c", script, *map(str, args)], check=True, capture_output=True, text=True
     )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return cast(Run, json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def query(path: Path, sql: str) -> dict[str, object]:
+def query(path: Path, sql: str) -> Run:
     """The figures of one query over the DuckDB file ``path``, in a fresh process."""
     return run(QUERY, path, sql)
+
+
+def median_seconds(runs: Iterable[Run]) -> float:
+    """The median wall time of ``runs``."""
+    return statistics.median(r["seconds"] for r in runs)
+
+
+def peak_gib(runs: Iterable[Run]) -> float:
+    """The highest peak memory of ``runs``, in GiB."""
+    return max(r["peak"] for r in runs) / 2**30

@@ -87,19 +87,6 @@ def _with_ids(plan: Staged, source: str) -> Staged:
 _ZERO_FRACTION = r"""("(?:[^"\\]|\\.)*")|(-?[0-9]+)\.0([,}\]])"""
 
 
-def canonical_json(value: str) -> str:
-    """SQL of the canonical text of the JSON text ``value`` (:func:`canonical_text` of it parsed).
-
-    Examples
-    --------
-    >>> from journeylib.core.engine import Engine
-    >>> engine = Engine.connect(None)
-    >>> engine.scalar(f"select {canonical_json('$1')}", ['{"b":2.0,"a":{"y":1,"x":"1.0,"}}'])
-    '{"a":{"x":"1.0,","y":1},"b":2}'
-    """
-    return canonical_text(layout.as_variant(value))
-
-
 def canonical_text(variant: str) -> str:
     """SQL of the canonical text of the VARIANT ``variant``: what an event's content id hashes.
 
@@ -108,6 +95,13 @@ def canonical_text(variant: str) -> str:
     integers (``2.0`` and ``2e0`` as ``2``), so that the same content exported
     with its keys or parameters in another order, or its numbers typed
     otherwise, reads the same.
+
+    Examples
+    --------
+    >>> from journeylib.core.engine import Engine
+    >>> text = '{"b":2.0,"a":{"y":1,"x":"1.0,"}}'
+    >>> Engine.connect(None).scalar(f"select {canonical_text(layout.as_variant('$1'))}", [text])
+    '{"a":{"x":"1.0,","y":1},"b":2}'
     """
     return integral_numbers(f"cast(cast({variant} as JSON) as VARCHAR)")
 
